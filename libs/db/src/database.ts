@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { CONFIG, type BaseConfig, type TenantScope } from '@quarry/core';
 import { createPrismaClient, type PrismaClient, type TenantTx } from './prisma';
 
@@ -15,7 +15,7 @@ interface OpenTransaction {
  * so services compose repositories atomically; a nested call for another tenant is a bug and throws.
  */
 @Injectable()
-export class Database implements OnModuleDestroy {
+export class Database implements OnModuleInit, OnModuleDestroy {
   private readonly client: PrismaClient;
   private readonly open = new AsyncLocalStorage<OpenTransaction>();
   private readonly transactionTimeoutMs: number;
@@ -49,6 +49,20 @@ export class Database implements OnModuleDestroy {
   async unscoped<T>(work: (client: Pick<PrismaClient, '$queryRaw' | '$executeRaw'>) => Promise<T>): Promise<T> {
     if (this.open.getStore()) throw new Error('Unscoped queries may not run inside a tenant transaction');
     return work(this.client);
+  }
+
+  /** Refuses to run as a role that row-level security would not hold: a superuser, BYPASSRLS, or a table owner. */
+  async onModuleInit(): Promise<void> {
+    const [role] = await this.client.$queryRaw<{ name: string; privileged: boolean; owned: bigint }[]>`
+      SELECT r.rolname AS name, (r.rolsuper OR r.rolbypassrls) AS privileged,
+             (SELECT count(*) FROM pg_tables t WHERE t.tableowner = current_user AND t.schemaname = 'public') AS owned
+      FROM pg_roles r WHERE r.rolname = current_user`;
+    if (!role || role.privileged || role.owned > 0n) {
+      throw new Error(
+        `DATABASE_URL connects as ${role?.name ?? 'an unknown role'}, which bypasses row-level security ` +
+          '(superuser, BYPASSRLS or table owner). Use the application role (quarry_app).',
+      );
+    }
   }
 
   async ping(): Promise<void> {

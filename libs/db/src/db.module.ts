@@ -1,7 +1,8 @@
 import { Global, Module } from '@nestjs/common';
 import { Database } from './database';
+import { RedisClient } from './redis';
 
-/** Needs a CONFIG provider (see @quarry/core) in the importing application. */
+/** PostgreSQL and Redis connections. Needs a CONFIG provider (see @quarry/core) in the importing application. */
 @Global()
-@Module({ providers: [Database], exports: [Database] })
+@Module({ providers: [Database, RedisClient], exports: [Database, RedisClient] })
 export class DbModule {}

@@ -1,0 +1,3 @@
+export * from './audit-reader';
+export * from './audit-writer';
+export * from './audit.module';

@@ -1,0 +1,4 @@
+export * from './bullmq-connection';
+export * from './job-contract';
+export * from './job-producer';
+export * from './queues';

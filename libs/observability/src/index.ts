@@ -1,0 +1,4 @@
+export * from './health';
+export * from './http-metrics.middleware';
+export * from './metrics';
+export * from './observability.module';

@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { HealthRegistry } from './health';
+import { HttpMetricsMiddleware } from './http-metrics.middleware';
+import { Metrics } from './metrics';
+
+@Module({
+  providers: [Metrics, HealthRegistry, HttpMetricsMiddleware],
+  exports: [Metrics, HealthRegistry, HttpMetricsMiddleware],
+})
+export class ObservabilityModule {}
