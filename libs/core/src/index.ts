@@ -5,3 +5,4 @@ export * from './logging';
 export * from './pagination';
 export * from './request-context';
 export * from './tenant-scope';
+export * from './public-route';

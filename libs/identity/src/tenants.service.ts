@@ -66,7 +66,7 @@ export class TenantsService {
   async findBySlug(slug: string): Promise<TenantView | null> {
     const [row] = await this.db.unscoped(
       (client) => client.$queryRaw<TenantRow[]>`
-        SELECT t.*, now() AS created_at FROM quarry_tenant_by_slug(${slug}) t`,
+        SELECT * FROM quarry_tenant_by_slug(${slug})`,
     );
     return row ? toView(row) : null;
   }

@@ -57,9 +57,9 @@ CREATE TRIGGER usage_events_append_only BEFORE UPDATE OR DELETE ON "usage_events
 
 -- Sign-in by tenant slug.
 CREATE FUNCTION quarry_tenant_by_slug(p_slug text)
-    RETURNS TABLE (id uuid, slug text, name text, status tenant_status)
+    RETURNS TABLE (id uuid, slug text, name text, status tenant_status, created_at timestamptz)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
-    AS $$ SELECT t.id, t.slug, t.name, t.status FROM tenants t WHERE t.slug = p_slug $$;
+    AS $$ SELECT t.id, t.slug, t.name, t.status, t.created_at FROM tenants t WHERE t.slug = p_slug $$;
 
 -- Bearer API key: the lookup prefix names one key; the caller verifies the secret hash.
 CREATE FUNCTION quarry_api_key_by_prefix(p_prefix text)

@@ -1,13 +1,11 @@
 import { applyDecorators, createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
 import type { Principal } from '@quarry/core';
+
+export { Public, PUBLIC_ROUTE } from '@quarry/core';
 import type { Permission } from '../permissions';
 
-export const PUBLIC_ROUTE = 'quarry:public';
 export const PLATFORM_ROUTE = 'quarry:platform';
 export const REQUIRED_PERMISSIONS = 'quarry:permissions';
-
-/** Opens a route to everyone. Every route without it requires authentication (deny by default). */
-export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC_ROUTE, true);
 
 /** Platform administration: the bearer token configured by PLATFORM_ADMIN_TOKEN_SHA256, nothing else. */
 export const PlatformAdmin = (): MethodDecorator & ClassDecorator => SetMetadata(PLATFORM_ROUTE, true);
