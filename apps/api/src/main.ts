@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { apiConfigSchema, ConfigError, loadConfig, type ApiConfig } from '@quarry/core';
 import cookieParser from 'cookie-parser';
+import { Metrics } from '@quarry/observability';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { jsonBodyMiddleware } from './http/body-parser.middleware';
@@ -15,6 +16,7 @@ export async function createApp(config: ApiConfig): Promise<NestExpressApplicati
     bodyParser: false,
   });
   app.useLogger(app.get(Logger));
+  app.get(Metrics).setServiceLabel('api');
   app.set('trust proxy', config.TRUST_PROXY);
   app.disable('x-powered-by');
   app.use(requestIdMiddleware);

@@ -65,6 +65,20 @@ export class Database implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  /** Every tenant id, in pages, for system jobs that visit each tenant in turn (under its own scope). */
+  async *tenantIds(pageSize = 100): AsyncGenerator<string> {
+    let after: string | null = null;
+    for (;;) {
+      const rows: { id: string }[] = await this.unscoped(
+        (client) => client.$queryRaw<{ id: string }[]>`
+          SELECT id FROM quarry_platform_list_tenants(${after}::uuid, ${pageSize}::int)`,
+      );
+      for (const row of rows) yield row.id;
+      if (rows.length < pageSize) return;
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+
   async ping(): Promise<void> {
     await this.client.$queryRaw`SELECT 1`;
   }

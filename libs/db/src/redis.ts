@@ -25,7 +25,7 @@ export class RedisClient implements OnModuleDestroy {
 
   async ping(): Promise<void> {
     const reply = await this.client.ping();
-    if (reply !== 'PONG') throw new Error(`unexpected PING reply: ${reply}`);
+    if (reply !== 'PONG') throw new Error(`unexpected PING reply: ${String(reply)}`);
   }
 
   async onModuleDestroy(): Promise<void> {

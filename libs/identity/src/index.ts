@@ -10,3 +10,4 @@ export * from './secrets';
 export * from './sessions.service';
 export * from './tenants.service';
 export * from './users.service';
+export * from './session-purger';

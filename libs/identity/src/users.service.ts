@@ -67,6 +67,13 @@ export class UsersService {
     return toUserView(await this.db.tenant(scope, (tx) => this.require(tx, scope, id)));
   }
 
+  async findByEmail(scope: TenantScope, email: string): Promise<UserView | null> {
+    const user = await this.db.tenant(scope, (tx) =>
+      tx.user.findFirst({ where: { tenantId: scope.tenantId, email: normalizeEmail(email) } }),
+    );
+    return user ? toUserView(user) : null;
+  }
+
   /** The first owner of a new tenant, created by the platform administrator or the demo seed. */
   async createBootstrapOwner(
     scope: TenantScope,

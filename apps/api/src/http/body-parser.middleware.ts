@@ -16,7 +16,7 @@ interface BodyParserError {
 export function jsonBodyMiddleware(limit: string) {
   const parse = express.json({ limit, strict: true });
   return (req: IdentifiedRequest, res: ServerResponse, next: (error?: unknown) => void): void => {
-    parse(req as express.Request, res as express.Response, (error?: unknown) => {
+    parse(req, res, (error?: unknown) => {
       if (!error) return next();
       const failure = error as BodyParserError;
       const requestId = requestIdOf(req);

@@ -1,0 +1,34 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger } from '@nestjs/common';
+import { JobContractError, openEnvelope, purgeSessionsJob, Queues } from '@quarry/jobs';
+import { SessionPurger } from '@quarry/identity';
+import { UnrecoverableError, type Job } from 'bullmq';
+
+/** Housekeeping that spans tenants; each tenant is still visited under its own RLS scope. */
+@Processor(Queues.maintenance)
+export class MaintenanceProcessor extends WorkerHost {
+  private readonly logger = new Logger(MaintenanceProcessor.name);
+
+  constructor(private readonly sessions: SessionPurger) {
+    super();
+  }
+
+  async process(job: Job): Promise<unknown> {
+    try {
+      switch (job.name) {
+        case purgeSessionsJob.name: {
+          const payload = openEnvelope(purgeSessionsJob, job.data);
+          const result = await this.sessions.purge(payload.graceHours);
+          this.logger.log({ jobId: job.id, ...result }, 'Purged expired sessions');
+          return result;
+        }
+        default:
+          throw new UnrecoverableError(`Unknown job ${job.name} on queue ${Queues.maintenance}`);
+      }
+    } catch (error) {
+      // A payload that does not match its contract will not match on retry either.
+      if (error instanceof JobContractError) throw new UnrecoverableError(error.message);
+      throw error;
+    }
+  }
+}
