@@ -10,6 +10,7 @@ const libs = {
   metering: ['core', 'db'],
   jobs: ['core'],
   identity: ['core', 'db', 'audit'],
+  testing: ['core', 'db'],
 };
 
 const libRules = Object.entries(libs).map(([lib, allowed]) => {
@@ -26,6 +27,13 @@ const libRules = Object.entries(libs).map(([lib, allowed]) => {
 module.exports = {
   forbidden: [
     ...libRules,
+    {
+      name: 'testing-only-in-tests',
+      comment: '@quarry/testing serves integration/ and e2e/; production code never loads it.',
+      severity: 'error',
+      from: { path: '^(apps|libs)/', pathNot: '^libs/testing/' },
+      to: { path: '^libs/testing/' },
+    },
     {
       name: 'libs-never-import-apps',
       severity: 'error',

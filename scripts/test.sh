@@ -11,14 +11,14 @@ log() { printf '[test] %s\n' "$*"; }
 log "lint"
 npx --no-install eslint --max-warnings 0 .
 log "architecture rules"
-npx --no-install depcruise --config .dependency-cruiser.cjs apps libs e2e
+npx --no-install depcruise --config .dependency-cruiser.cjs apps libs integration e2e
 
 # Each run gets its own Redis key prefix, so runs (and the test files within one) never share queues or limits.
 export REDIS_PREFIX="test-$(date +%s)-$$"
 export NODE_ENV=test
 export LOG_LEVEL="${LOG_LEVEL:-warn}"
 
-mapfile -t specs < <(find libs apps e2e -path '*/node_modules' -prune -o -path '*/dist/*' -type f \
+mapfile -t specs < <(find libs apps integration e2e -path '*/node_modules' -prune -o -path '*/dist/*' -type f \
   \( -name '*.spec.js' -o -name '*.int-spec.js' -o -name '*.e2e-spec.js' \) -print | sort)
 if [ "${#specs[@]}" -eq 0 ]; then
   echo "no test files found" >&2
