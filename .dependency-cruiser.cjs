@@ -11,6 +11,10 @@ const libs = {
   jobs: ['core'],
   identity: ['core', 'db', 'audit'],
   testing: ['core', 'db'],
+  documents: ['core', 'db', 'audit'],
+  storage: ['core'],
+  models: ['core'],
+  ingestion: ['core', 'db', 'documents', 'storage', 'models', 'jobs', 'metering'],
 };
 
 const libRules = Object.entries(libs).map(([lib, allowed]) => {
