@@ -18,6 +18,7 @@ import {
   startStack,
   uniqueSuffix,
   type Group,
+  type HttpResponse,
   type Page,
   type SeededTenant,
   type Session,
@@ -25,6 +26,9 @@ import {
   type Tenant,
   type User,
 } from './harness';
+
+/** The per-address sign-in budget this file's API gets; the last test spends the rest of it. */
+const LOGIN_ATTEMPTS_PER_IP_PER_MINUTE = 60;
 
 interface OpenApiDocument {
   paths: Record<string, Record<string, unknown>>;
@@ -36,7 +40,7 @@ describe('authentication: sessions, lockout, CSRF, logout, platform token', () =
   let owner: Session;
 
   before(async () => {
-    stack = await startStack();
+    stack = await startStack({ env: { LOGIN_ATTEMPTS_PER_IP_PER_MINUTE: String(LOGIN_ATTEMPTS_PER_IP_PER_MINUTE) } });
     seeded = await createTenant(stack, 'auth');
     owner = await signIn(stack, seeded.slug, seeded.ownerEmail);
   });
@@ -116,8 +120,11 @@ describe('authentication: sessions, lockout, CSRF, logout, platform token', () =
   it(`locks an account after ${LOGIN_MAX_FAILURES} failures: even the right password gets 429 ACCOUNT_LOCKED with Retry-After`, async () => {
     const { user, email } = await createUser(stack, owner, 'member', { label: 'lockme' });
     for (let attempt = 1; attempt <= LOGIN_MAX_FAILURES; attempt += 1) {
+      // Varying the case of the email (or the slug) does not start a fresh counter.
+      const variant = attempt % 2 === 0 ? email.toUpperCase() : email;
+      const tenant = attempt % 2 === 0 ? seeded.slug.toUpperCase() : seeded.slug;
       expectError(
-        await stack.http.post('/v1/auth/login', { json: { tenant: seeded.slug, email, password: `wrong-password-${attempt}` } }),
+        await stack.http.post('/v1/auth/login', { json: { tenant, email: variant, password: `wrong-password-${attempt}` } }),
         401,
         ErrorCode.InvalidCredentials,
         `failure ${attempt}`,
@@ -151,6 +158,44 @@ describe('authentication: sessions, lockout, CSRF, logout, platform token', () =
     const lockouts = (await auditEvents(stack, owner, 'auth.lockout')).filter((event) => event.target?.id === user.id);
     assert.equal(lockouts.length, 1, 'exactly one auth.lockout event');
     assert.equal((lockouts[0]!.metadata as { failures?: number }).failures, LOGIN_MAX_FAILURES);
+  });
+
+  it(`concurrent wrong passwords get no more than ${LOGIN_MAX_FAILURES} guesses checked before the account locks`, async () => {
+    const { user, email } = await createUser(stack, owner, 'member', { label: 'burst' });
+    const burst = 10;
+    const responses = await Promise.all(
+      Array.from({ length: burst }, (_, index) =>
+        stack.http.post('/v1/auth/login', { json: { tenant: seeded.slug, email, password: `burst-guess-${index}` } }),
+      ),
+    );
+    const checked = responses.filter((response) => response.status === 401);
+    const locked = responses.filter((response) => response.status === 429);
+    for (const response of checked) expectError(response, 401, ErrorCode.InvalidCredentials);
+    for (const response of locked) expectError(response, 429, ErrorCode.AccountLocked);
+    assert.equal(checked.length + locked.length, burst, `unexpected statuses: ${responses.map((response) => response.status).join(',')}`);
+    const guesses = (await auditEvents(stack, owner, 'auth.login')).filter(
+      (event) => event.target?.id === user.id && (event.metadata as { reason?: string }).reason === 'wrong_password',
+    );
+    assert.ok(
+      checked.length <= LOGIN_MAX_FAILURES,
+      `${checked.length} of ${burst} parallel guesses were checked against the password (${guesses.length} audited as ` +
+        `wrong_password); the lock allows ${LOGIN_MAX_FAILURES}`,
+    );
+  });
+
+  it('a successful sign-in resets the failure count', async () => {
+    const { email } = await createUser(stack, owner, 'viewer', { label: 'reset' });
+    for (let round = 0; round < 2; round += 1) {
+      for (let attempt = 1; attempt < LOGIN_MAX_FAILURES; attempt += 1) {
+        expectError(
+          await stack.http.post('/v1/auth/login', { json: { tenant: seeded.slug, email, password: `wrong-${round}-${attempt}` } }),
+          401,
+          ErrorCode.InvalidCredentials,
+        );
+      }
+      const session = await signIn(stack, seeded.slug, email);
+      assert.equal(session.user.email, email, `round ${round}: ${LOGIN_MAX_FAILURES - 1} failures then the right password signs in`);
+    }
   });
 
   it('records successful sign-ins (auth.login success) and failed ones (auth.login failure)', async () => {
@@ -241,6 +286,44 @@ describe('authentication: sessions, lockout, CSRF, logout, platform token', () =
     assert.ok(logouts.length >= 1, 'auth.logout is audited');
   });
 
+  it('changing the password signs out the other sessions, keeps this one, and retires the old password', async () => {
+    const { user, email } = await createUser(stack, owner, 'member', { label: 'pw' });
+    const [here, elsewhere] = [await signIn(stack, seeded.slug, email), await signIn(stack, seeded.slug, email)];
+    const { token } = await createApiKey(stack, here, ['groups:read']);
+    const newPassword = `new-${PASSWORD}-${uniqueSuffix()}`;
+    expectError(
+      await stack.http.post('/v1/me/password', { as: here, json: { currentPassword: 'not-my-password', newPassword } }),
+      400,
+      ErrorCode.InvalidCredentials,
+      'wrong current password',
+    );
+    expectError(
+      await stack.http.post('/v1/me/password', { as: here, json: { currentPassword: PASSWORD, newPassword: 'short' } }),
+      400,
+      ErrorCode.ValidationFailed,
+      'too short',
+    );
+    expectError(
+      await stack.http.post('/v1/me/password', { as: { bearer: token }, json: { currentPassword: PASSWORD, newPassword } }),
+      403,
+      ErrorCode.Forbidden,
+      'an API key cannot change a password',
+    );
+    expectStatus(await stack.http.post('/v1/me/password', { as: here, json: { currentPassword: PASSWORD, newPassword } }), 204, 'change');
+    expectStatus(await stack.http.get('/v1/me', { as: here }), 200, 'this session lives on');
+    expectError(await stack.http.get('/v1/me', { as: elsewhere }), 401, ErrorCode.Unauthenticated, 'the other session ended');
+    expectError(
+      await stack.http.post('/v1/auth/login', { json: { tenant: seeded.slug, email, password: PASSWORD } }),
+      401,
+      ErrorCode.InvalidCredentials,
+      'old password',
+    );
+    const fresh = await signIn(stack, seeded.slug, email, newPassword);
+    assert.equal(fresh.user.id, user.id);
+    const events = (await auditEvents(stack, owner, 'user.password_change')).filter((event) => event.target?.id === user.id);
+    assert.deepEqual(events.map((event) => event.outcome).sort(), ['failure', 'success']);
+  });
+
   it('every /v1 route answers 401 UNAUTHENTICATED without credentials (routes from the OpenAPI document)', async () => {
     const document = expectStatus(await stack.http.get<OpenApiDocument>('/openapi.json'), 200);
     const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
@@ -291,5 +374,40 @@ describe('authentication: sessions, lockout, CSRF, logout, platform token', () =
       ErrorCode.ApiKeyInvalid,
       'the platform token is not a tenant credential',
     );
+  });
+
+  // Runs last: it spends this API's per-address sign-in budget.
+  it(`too many sign-in attempts from one address answer 429 RATE_LIMITED, and X-Forwarded-For does not reset it`, async () => {
+    let limited: HttpResponse<unknown> | undefined;
+    let attempts = 0;
+    while (!limited && attempts < LOGIN_ATTEMPTS_PER_IP_PER_MINUTE + 1) {
+      attempts += 1;
+      const response = await stack.http.post('/v1/auth/login', {
+        json: { tenant: `nowhere-${attempts}`, email: `spray-${attempts}@e2e.example.com`, password: 'spray-spray' },
+        // Without TRUST_PROXY the API must not believe a client-chosen address.
+        headers: { 'x-forwarded-for': `203.0.113.${attempts}` },
+      });
+      if (response.status === 429) limited = response;
+      else expectError(response, 401, ErrorCode.InvalidCredentials, `attempt ${attempts}`);
+    }
+    assert.ok(limited, `no 429 after ${attempts} attempts`);
+    const error = expectError(limited, 429, ErrorCode.RateLimited);
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${String(limited.headers.get('retry-after'))}`);
+    assert.deepEqual(error.details, { retryAfterSeconds: retryAfter });
+    // The right password is refused too while the address is limited.
+    expectError(
+      await stack.http.post('/v1/auth/login', { json: { tenant: seeded.slug, email: seeded.ownerEmail, password: PASSWORD } }),
+      429,
+      ErrorCode.RateLimited,
+      'right password while rate limited',
+    );
+    // Existing sessions are unaffected.
+    expectStatus(await stack.http.get('/v1/me', { as: owner }), 200);
+  });
+
+  it('no request in this file answered with a server error', () => {
+    assert.ok(stack.http.history.length > 20, 'the requests went through the recorded client');
+    stack.http.assertNoServerErrors();
   });
 });

@@ -11,6 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { requiredEnv, uniqueSuffix } from '@quarry/testing';
+import { Redis } from 'ioredis';
 
 export { uniqueSuffix };
 
@@ -49,9 +50,6 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** A port nothing listens on: bound once, then released and left closed. */
-export const closedPort = freePort;
-
 let prefixCounter = 0;
 
 /**
@@ -61,7 +59,7 @@ let prefixCounter = 0;
 export function uniqueRedisPrefix(): string {
   prefixCounter += 1;
   const base = (process.env.REDIS_PREFIX ?? 'e2e').toLowerCase().replace(/[^a-z0-9_-]/g, '-');
-  const suffix = `-${process.pid.toString(36)}${prefixCounter.toString(36)}`;
+  const suffix = `-${process.pid.toString(36)}-${prefixCounter.toString(36)}`;
   return `${base.slice(0, 40 - suffix.length)}${suffix}`;
 }
 
@@ -211,8 +209,28 @@ export class Stack {
     return this.worker.url;
   }
 
+  /** Stops both processes, then deletes this stack's Redis keys (queues, schedulers, rate-limit counters). */
   async stop(): Promise<void> {
     await Promise.all([this.api.stop(), this.worker?.stop()]);
+    await deleteRedisKeys(this.redisPrefix);
+  }
+}
+
+async function deleteRedisKeys(prefix: string): Promise<void> {
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } catch {
+    // Best effort: a test run must not fail because its leftovers could not be swept.
+  } finally {
+    redis.disconnect();
   }
 }
 
@@ -283,7 +301,16 @@ export interface HttpResponse<T> {
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export class HttpClient {
+  /** Every exchange this client made, so a spec can assert that nothing answered 5xx. */
+  readonly history: { method: string; path: string; status: number }[] = [];
+
   constructor(readonly baseUrl: string) {}
+
+  /** Fails listing every request that answered with a server error. */
+  assertNoServerErrors(): void {
+    const failures = this.history.filter((entry) => entry.status >= 500);
+    assert.equal(failures.length, 0, `${failures.length} server error(s): ${failures.map((f) => `${f.method} ${f.path} -> ${f.status}`).join('; ')}`);
+  }
 
   async request<T = unknown>(method: string, pathAndQuery: string, options: RequestOptions = {}): Promise<HttpResponse<T>> {
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -308,6 +335,7 @@ export class HttpClient {
       signal: AbortSignal.timeout(15_000),
     });
     const text = await response.text();
+    this.history.push({ method, path: pathAndQuery.slice(0, 200), status: response.status });
     let parsed: unknown = undefined;
     if ((response.headers.get('content-type') ?? '').includes('json') && text !== '') {
       try {

@@ -1,11 +1,11 @@
-import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { AuditModule } from '@quarry/audit';
 import { CONFIG, pinoOptions, type ApiConfig, type RequestContextStore } from '@quarry/core';
 import { DbModule } from '@quarry/db';
 import { AuthGuard, IdentityModule, type AuthenticatedRequest } from '@quarry/identity';
 import { MeteringModule } from '@quarry/metering';
-import { HttpMetricsMiddleware, ObservabilityModule } from '@quarry/observability';
+import { ObservabilityModule } from '@quarry/observability';
 import type { Request } from 'express';
 import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
@@ -22,7 +22,7 @@ import { LogContextInterceptor } from './http/log-context.interceptor';
 import { requestIdOf, type IdentifiedRequest } from './http/request-id.middleware';
 
 @Module({})
-export class AppModule implements NestModule {
+export class AppModule {
   static forRoot(config: ApiConfig): DynamicModule {
     return {
       module: AppModule,
@@ -81,10 +81,6 @@ export class AppModule implements NestModule {
         { provide: APP_INTERCEPTOR, useClass: LogContextInterceptor },
       ],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpMetricsMiddleware).forRoutes('*path');
   }
 }
 

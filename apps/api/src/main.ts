@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { apiConfigSchema, ConfigError, loadConfig, type ApiConfig } from '@quarry/core';
 import cookieParser from 'cookie-parser';
-import { Metrics } from '@quarry/observability';
+import { httpMetricsMiddleware, Metrics } from '@quarry/observability';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { jsonBodyMiddleware } from './http/body-parser.middleware';
@@ -20,6 +20,7 @@ export async function createApp(config: ApiConfig): Promise<NestExpressApplicati
   app.set('trust proxy', config.TRUST_PROXY);
   app.disable('x-powered-by');
   app.use(requestIdMiddleware);
+  app.use(httpMetricsMiddleware(app.get(Metrics)));
   app.use(jsonBodyMiddleware(config.BODY_LIMIT));
   app.use(cookieParser());
   mountOpenApi(app);

@@ -107,18 +107,21 @@ export class ApiKeysService {
     return this.db.tenant(principal, async (tx) => {
       const key = await tx.apiKey.findFirst({ where: { tenantId: principal.tenantId, id, ...this.visibleTo(principal) } });
       if (!key) throw AppError.notFound('API key');
-      if (key.revokedAt) return toView(key);
-      const revoked = await tx.apiKey.update({
-        where: { id: key.id, tenantId: principal.tenantId },
+      // Conditional update: of concurrent revocations exactly one changes the row and is audited.
+      const { count } = await tx.apiKey.updateMany({
+        where: { tenantId: principal.tenantId, id: key.id, revokedAt: null },
         data: { revokedAt: new Date() },
       });
-      await this.audit.record(principal, {
-        action: 'api_key.revoke',
-        outcome: 'success',
-        target: { type: 'api_key', id: key.id },
-        metadata: { name: key.name, prefix: key.prefix },
-      });
-      return toView(revoked);
+      if (count === 1) {
+        await this.audit.record(principal, {
+          action: 'api_key.revoke',
+          outcome: 'success',
+          target: { type: 'api_key', id: key.id },
+          metadata: { name: key.name, prefix: key.prefix },
+        });
+      }
+      const revoked = await tx.apiKey.findFirst({ where: { tenantId: principal.tenantId, id: key.id } });
+      return toView(revoked ?? key);
     });
   }
 

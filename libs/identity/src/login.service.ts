@@ -74,13 +74,20 @@ export class LoginService {
     const scope = tenantScope(tenant.id);
     const accountKey = `${tenant.id}:${email}`;
 
-    const lock = await this.limit(() => this.failures.get(accountKey), ErrorCode.RateLimited, 'Sign-in is unavailable');
-    if (lock && lock.consumedPoints >= this.maxFailures) {
+    // Count the attempt before checking the password, atomically in Redis: parallel guesses cannot
+    // all slip in before the first failure is recorded.
+    let attempt: RateLimiterRes;
+    try {
+      attempt = await this.failures.consume(accountKey);
+    } catch (error) {
+      if (!(error instanceof RateLimiterRes)) {
+        throw new AppError(503, ErrorCode.DependencyUnavailable, 'Sign-in is temporarily unavailable');
+      }
       await this.recordFailure(scope, email, null, 'locked');
       throw AppError.tooManyRequests(
         ErrorCode.AccountLocked,
         'Too many failed sign-ins: this account is locked for a while',
-        lock.msBeforeNext / 1000,
+        error.msBeforeNext / 1000,
       );
     }
 
@@ -93,8 +100,7 @@ export class LoginService {
     if (!valid || !user) {
       const reason = !user ? 'unknown_user' : user.status !== 'active' ? 'user_disabled' : 'wrong_password';
       await this.recordFailure(scope, email, user?.id ?? null, reason);
-      const locked = await this.countFailure(accountKey);
-      if (locked) {
+      if (attempt.consumedPoints === this.maxFailures) {
         await this.audit.record(scope, {
           action: 'auth.lockout',
           outcome: 'success',
@@ -131,17 +137,6 @@ export class LoginService {
       target: { type: 'user', id: userId ?? email },
       metadata: { method: 'password', email, reason },
     });
-  }
-
-  /** Counts one failure; true when it was the one that locked the account. */
-  private async countFailure(accountKey: string): Promise<boolean> {
-    try {
-      const result = await this.failures.consume(accountKey);
-      return result.consumedPoints >= this.maxFailures;
-    } catch (error) {
-      if (error instanceof RateLimiterRes) return false;
-      throw error;
-    }
   }
 
   private async limit<T>(work: () => Promise<T>, code: ErrorCode, message: string): Promise<T> {

@@ -141,11 +141,18 @@ export class UsersService {
         where: { id: user.id, tenantId: principal.tenantId },
         data: { displayName: input.displayName, role: input.role, status: input.status },
       });
-      if (input.status === 'disabled') {
+      let keysRevoked = 0;
+      if (input.status === 'disabled' && user.status !== 'disabled') {
+        // Disabling is deliberate: sessions and keys end for good, re-enabling does not revive them.
+        const now = new Date();
         await tx.session.updateMany({
           where: { tenantId: principal.tenantId, userId: user.id, revokedAt: null },
-          data: { revokedAt: new Date() },
+          data: { revokedAt: now },
         });
+        ({ count: keysRevoked } = await tx.apiKey.updateMany({
+          where: { tenantId: principal.tenantId, createdById: user.id, revokedAt: null },
+          data: { revokedAt: now },
+        }));
       }
       const changes = diff(user, updated);
       if (Object.keys(changes).length > 0) {
@@ -153,7 +160,7 @@ export class UsersService {
           action: input.role && input.role !== user.role ? 'user.role_change' : 'user.update',
           outcome: 'success',
           target: { type: 'user', id: user.id },
-          metadata: { changes },
+          metadata: { changes, ...(keysRevoked > 0 ? { apiKeysRevoked: keysRevoked } : {}) },
         });
       }
       return toUserView(updated);
@@ -205,11 +212,18 @@ export class UsersService {
     return user;
   }
 
+  /**
+   * Locks the tenant's active owners (FOR UPDATE) before counting them, so two owners demoting each other
+   * at once serialise here and the second sees the first's change.
+   */
   private async requireAnotherOwner(tx: TenantTx, scope: TenantScope, exceptUserId: string): Promise<void> {
-    const others = await tx.user.count({
-      where: { tenantId: scope.tenantId, role: 'owner', status: 'active', NOT: { id: exceptUserId } },
-    });
-    if (others === 0) throw new AppError(409, ErrorCode.LastOwner, 'A tenant must keep at least one active owner');
+    const owners = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id FROM users
+      WHERE tenant_id = ${scope.tenantId}::uuid AND role = 'owner' AND status = 'active'
+      ORDER BY id FOR UPDATE`;
+    if (!owners.some((owner) => owner.id !== exceptUserId)) {
+      throw new AppError(409, ErrorCode.LastOwner, 'A tenant must keep at least one active owner');
+    }
   }
 }
 

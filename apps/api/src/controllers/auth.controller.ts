@@ -54,7 +54,9 @@ export class AuthController {
   @ApiOkResponse({ type: SessionDto })
   async session(@CurrentPrincipal() principal: Principal, @Req() req: Request): Promise<SessionDto> {
     if (principal.actor.type !== 'user') throw AppError.notFound('Session');
-    const session = await this.sessions.authenticate(String(req.cookies?.[SESSION_COOKIE]));
+    const cookie: unknown = req.cookies?.[SESSION_COOKIE];
+    if (typeof cookie !== 'string') throw AppError.notFound('Session');
+    const session = await this.sessions.authenticate(cookie);
     return {
       user: await this.users.get(principal, principal.actor.id),
       tenant: await this.tenants.current(principal),

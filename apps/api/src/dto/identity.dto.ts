@@ -7,8 +7,16 @@ export const tenantSlugSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be 2-63 lower-case letters, digits or dashes, starting with a letter or digit');
 
+/** ISO 8601 with offset, within the years Postgres and people use. */
+const isoDate = z.iso
+  .datetime({ offset: true })
+  .refine((value) => {
+    const year = new Date(value).getUTCFullYear();
+    return year >= 1970 && year <= 9999;
+  }, 'must be between 1970 and 9999');
+
 export class LoginBody extends createZodDto(
-  z.object({ tenant: z.string().min(1).max(63), email: emailSchema, password: z.string().min(1).max(1024) }).strict(),
+  z.object({ tenant: z.string().trim().toLowerCase().pipe(tenantSlugSchema), email: emailSchema, password: z.string().min(1).max(1024) }).strict(),
 ) {}
 
 export const userSchema = z.object({
@@ -152,8 +160,8 @@ export class AuditQueryDto extends createZodDto(
       action: z.string().max(100).optional(),
       actorId: z.string().max(100).optional(),
       outcome: z.enum(['success', 'failure']).optional(),
-      from: z.iso.datetime({ offset: true }).optional(),
-      to: z.iso.datetime({ offset: true }).optional(),
+      from: isoDate.optional(),
+      to: isoDate.optional(),
     })
     .strict(),
 ) {}

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { AppError, ErrorCode, type ErrorBody } from '@quarry/core';
-import { isMissingReference, isUniqueViolation } from '@quarry/db';
+import { isInvalidValue, isMissingReference, isUniqueViolation } from '@quarry/db';
 import { ZodValidationException } from 'nestjs-zod';
 import type { ZodError } from 'zod';
 import { sendError } from './error-response';
@@ -33,8 +33,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const res = http.getResponse<ServerResponse>();
     const requestId = requestIdOf(req);
     const mapped = this.map(exception);
-    if (mapped.status >= 500) {
+    if (mapped.status >= 500 && !(exception instanceof AppError)) {
       this.logger.error({ err: exception, requestId }, 'Unhandled error');
+    } else if (mapped.status >= 500) {
+      this.logger.warn({ code: mapped.body.code, requestId }, mapped.body.message);
     }
     sendError(res, mapped.status, { ...mapped.body, requestId }, mapped.headers);
   }
@@ -65,6 +67,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     if (isUniqueViolation(exception)) {
       return { status: 409, body: { code: ErrorCode.Conflict, message: 'This conflicts with an existing record' } };
+    }
+    if (isInvalidValue(exception)) {
+      return {
+        status: 400,
+        body: { code: ErrorCode.ValidationFailed, message: 'A value in the request cannot be stored (e.g. a NUL character or a date out of range)' },
+      };
     }
     if (isMissingReference(exception)) {
       return { status: 404, body: { code: ErrorCode.NotFound, message: 'A referenced record does not exist' } };

@@ -13,7 +13,7 @@ export const CSRF_HEADER = 'x-csrf-token';
 interface HttpRequest extends AuthenticatedRequest {
   method: string;
   headers: Record<string, string | string[] | undefined>;
-  cookies?: Record<string, string | undefined>;
+  cookies?: Record<string, unknown>;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -71,8 +71,9 @@ export class AuthGuard implements CanActivate {
     const bearer = bearerToken(request);
     if (bearer !== undefined) return this.apiKeys.authenticate(bearer);
 
-    const cookie = request.cookies?.[SESSION_COOKIE];
-    if (!cookie) throw AppError.unauthenticated();
+    // cookie-parser turns `j:{…}` values into objects; a session token is only ever a plain string.
+    const cookie: unknown = request.cookies?.[SESSION_COOKIE];
+    if (typeof cookie !== 'string' || cookie === '') throw AppError.unauthenticated();
     const session = await this.sessions.authenticate(cookie);
     if (!SAFE_METHODS.has(request.method.toUpperCase())) {
       const sent = header(request, CSRF_HEADER);

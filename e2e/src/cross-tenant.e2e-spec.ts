@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ErrorCode } from '@quarry/core';
+import {
+  createApiKey,
+  createGroup,
+  createTenant,
+  createUser,
+  expectError,
+  expectStatus,
+  listAll,
+  PASSWORD,
+  signIn,
+  startStack,
+  type ApiKey,
+  type AuditEvent,
+  type Credentials,
+  type Group,
+  type Me,
+  type Page,
+  type SeededTenant,
+  type Session,
+  type Stack,
+  type User,
+} from './harness';
+
+interface OpenApiDocument {
+  paths: Record<string, Record<string, unknown>>;
+}
+
+/** One request aimed at the other tenant: path parameters and, where the route needs one, a valid body. */
+interface Attempt {
+  label: string;
+  params: { id: string; userId?: string };
+  body?: Record<string, unknown>;
+}
+
+interface TenantFixture {
+  seeded: SeededTenant;
+  owner: Session;
+  member: User;
+  group: Group;
+  key: ApiKey;
+  token: string;
+}
+
+describe('cross-tenant isolation over HTTP: tenant A can neither see nor touch tenant B', () => {
+  let stack: Stack;
+  let a: TenantFixture;
+  let b: TenantFixture;
+  let bBefore: { owner: User; member: User; group: Group; members: string[]; key: ApiKey; users: string[]; groups: string[] };
+
+  async function fixture(label: string): Promise<TenantFixture> {
+    const seeded = await createTenant(stack, label);
+    const owner = await signIn(stack, seeded.slug, seeded.ownerEmail);
+    const { user: member } = await createUser(stack, owner, 'member', { password: null });
+    const group = await createGroup(stack, owner, `${label}-engineering`);
+    expectStatus(await stack.http.put(`/v1/groups/${group.id}/members/${member.id}`, { as: owner }), 204, 'add member');
+    const me = expectStatus(await stack.http.get<Me>('/v1/me', { as: owner }), 200);
+    // The key holds every permission its creator has: an "admin key" in the fullest sense.
+    const { key, token } = await createApiKey(stack, owner, me.permissions, { name: `${label}-full-key` });
+    return { seeded, owner, member, group: { ...group, memberCount: 1 }, key, token };
+  }
+
+  /** Every route of the OpenAPI document whose path takes an {id}, mapped to the attempts made against it. */
+  function attempts(): Record<string, Attempt[]> {
+    const memberPairs: Attempt[] = [
+      { label: 'B group, B user', params: { id: b.group.id, userId: b.member.id } },
+      { label: 'A group, B user', params: { id: a.group.id, userId: b.member.id } },
+      { label: 'B group, A user', params: { id: b.group.id, userId: a.member.id } },
+    ];
+    return {
+      'GET /v1/users/{id}': [
+        { label: 'B member', params: { id: b.member.id } },
+        { label: 'B owner', params: { id: b.seeded.owner.id } },
+      ],
+      'PATCH /v1/users/{id}': [
+        { label: 'B member', params: { id: b.member.id }, body: { displayName: 'hijacked', role: 'viewer', status: 'disabled' } },
+        { label: 'B owner', params: { id: b.seeded.owner.id }, body: { status: 'disabled' } },
+      ],
+      'DELETE /v1/users/{id}': [
+        { label: 'B member', params: { id: b.member.id } },
+        { label: 'B owner', params: { id: b.seeded.owner.id } },
+      ],
+      'GET /v1/groups/{id}': [{ label: 'B group', params: { id: b.group.id } }],
+      'PATCH /v1/groups/{id}': [{ label: 'B group', params: { id: b.group.id }, body: { name: 'hijacked', description: 'hijacked' } }],
+      'DELETE /v1/groups/{id}': [{ label: 'B group', params: { id: b.group.id } }],
+      'GET /v1/groups/{id}/members': [{ label: 'B group', params: { id: b.group.id } }],
+      'PUT /v1/groups/{id}/members/{userId}': memberPairs,
+      'DELETE /v1/groups/{id}/members/{userId}': memberPairs,
+      'GET /v1/api-keys/{id}': [{ label: 'B key', params: { id: b.key.id } }],
+      'DELETE /v1/api-keys/{id}': [{ label: 'B key', params: { id: b.key.id } }],
+    };
+  }
+
+  async function snapshotB(): Promise<typeof bBefore> {
+    const as = b.owner;
+    return {
+      owner: expectStatus(await stack.http.get<User>(`/v1/users/${b.seeded.owner.id}`, { as }), 200),
+      member: expectStatus(await stack.http.get<User>(`/v1/users/${b.member.id}`, { as }), 200),
+      group: expectStatus(await stack.http.get<Group>(`/v1/groups/${b.group.id}`, { as }), 200),
+      members: (await listAll<User>(stack, as, `/v1/groups/${b.group.id}/members`)).map((user) => user.id).sort(),
+      key: expectStatus(await stack.http.get<ApiKey>(`/v1/api-keys/${b.key.id}`, { as }), 200),
+      users: (await listAll<User>(stack, as, '/v1/users')).map((user) => user.id).sort(),
+      groups: (await listAll<Group>(stack, as, '/v1/groups')).map((group) => group.id).sort(),
+    };
+  }
+
+  before(async () => {
+    stack = await startStack();
+    a = await fixture('xa');
+    b = await fixture('xb');
+    bBefore = await snapshotB();
+    assert.deepEqual(bBefore.members, [b.member.id]);
+  });
+
+  after(async () => {
+    await stack?.stop();
+  });
+
+  it('the attempt table covers every OpenAPI route whose path takes an {id} (a new route needs a cross-tenant case)', async () => {
+    const document = expectStatus(await stack.http.get<OpenApiDocument>('/openapi.json'), 200, 'GET /openapi.json');
+    const documented = Object.entries(document.paths)
+      .filter(([path]) => path.includes('{id}'))
+      .flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`))
+      .sort();
+    assert.ok(documented.length >= 11, `expected the id routes in the document, found ${documented.join(', ')}`);
+    assert.deepEqual(Object.keys(attempts()).sort(), documented, 'every {id} route must have cross-tenant attempts, and only those');
+  });
+
+  for (const credential of ['session', 'API key'] as const) {
+    it(`with A's ${credential}, every {id} route answers 404 NOT_FOUND for B's ids`, async () => {
+      const as: Credentials = credential === 'session' ? a.owner : { bearer: a.token };
+      const table = attempts();
+      for (const [route, list] of Object.entries(table)) {
+        assert.ok(list.length > 0, `${route} has no attempts`);
+        const [method, template] = route.split(' ') as [string, string];
+        for (const attempt of list) {
+          const url = template.replace('{id}', attempt.params.id).replace('{userId}', attempt.params.userId ?? '');
+          assert.ok(!url.includes('{'), `unfilled parameter in ${url}`);
+          const response = await stack.http.request(method, url, { as, ...(attempt.body ? { json: attempt.body } : {}) });
+          expectError(response, 404, ErrorCode.NotFound, `${credential}: ${route} (${attempt.label})`);
+        }
+      }
+    });
+  }
+
+  it("B's data is unchanged afterwards (seen through B's own session), and B's key still works", async () => {
+    const now = await snapshotB();
+    assert.deepEqual(now, bBefore);
+    const me = expectStatus(await stack.http.get<Me>('/v1/me', { as: { bearer: b.token } }), 200, "B's key");
+    assert.equal(me.tenant.id, b.seeded.tenant.id);
+    expectStatus(await stack.http.get('/v1/me', { as: b.owner }), 200, "B's session");
+  });
+
+  it("lists with A's credentials never contain B's ids", async () => {
+    const bAudit = (await listAll<AuditEvent>(stack, b.owner, '/v1/audit-events')).map((event) => event.id);
+    assert.ok(bAudit.length > 0);
+    const bIds = new Set([...bBefore.users, ...bBefore.groups, b.key.id, ...bAudit, b.seeded.tenant.id]);
+    for (const credential of ['session', 'API key'] as const) {
+      const as: Credentials = credential === 'session' ? a.owner : { bearer: a.token };
+      const lists: [string, string[], string][] = [
+        ['/v1/users', (await listAll<User>(stack, as, '/v1/users')).map((user) => user.id), a.member.id],
+        ['/v1/groups', (await listAll<Group>(stack, as, '/v1/groups')).map((group) => group.id), a.group.id],
+        [
+          `/v1/groups/${a.group.id}/members`,
+          (await listAll<User>(stack, as, `/v1/groups/${a.group.id}/members`)).map((user) => user.id),
+          a.member.id,
+        ],
+        ['/v1/api-keys', (await listAll<ApiKey>(stack, as, '/v1/api-keys')).map((key) => key.id), a.key.id],
+        ['/v1/audit-events', (await listAll<AuditEvent>(stack, as, '/v1/audit-events')).map((event) => event.id), ''],
+      ];
+      for (const [path, ids, ownId] of lists) {
+        assert.ok(ids.length > 0, `${credential} ${path}: A sees its own data`);
+        if (ownId) assert.ok(ids.includes(ownId), `${credential} ${path}: contains A's ${ownId}`);
+        const leaked = ids.filter((id) => bIds.has(id));
+        assert.deepEqual(leaked, [], `${credential} ${path} leaks B's ids`);
+      }
+      const me = expectStatus(await stack.http.get<Me>('/v1/me', { as }), 200);
+      assert.equal(me.tenant.id, a.seeded.tenant.id);
+    }
+    // A page cursor made from one of B's ids only moves the position; it never reveals B's rows.
+    const cursor = Buffer.from(b.member.id, 'utf8').toString('base64url');
+    const page = expectStatus(await stack.http.get<Page<User>>(`/v1/users?cursor=${cursor}`, { as: a.owner }), 200);
+    assert.ok(page.items.every((user) => !bIds.has(user.id)));
+  });
+
+  it("B's people cannot sign in to A's tenant, and A's session never reaches B", async () => {
+    expectError(
+      await stack.http.post('/v1/auth/login', { json: { tenant: a.seeded.slug, email: b.seeded.ownerEmail, password: PASSWORD } }),
+      401,
+      ErrorCode.InvalidCredentials,
+      "B's owner at A's tenant",
+    );
+    const session = expectStatus(
+      await stack.http.get<{ tenant: { id: string }; user: User }>('/v1/auth/session', { as: a.owner }),
+      200,
+    );
+    assert.equal(session.tenant.id, a.seeded.tenant.id);
+    assert.equal(session.user.id, a.seeded.owner.id);
+  });
+
+  it('no request in this file answered with a server error', () => {
+    stack.http.assertNoServerErrors();
+  });
+});
