@@ -11,7 +11,10 @@ export const tenantSlugSchema = z
 const isoDate = z.iso
   .datetime({ offset: true })
   .refine((value) => {
-    const year = new Date(value).getUTCFullYear();
+    const time = Date.parse(value);
+    // An unparseable value already failed the format check above; report it once.
+    if (Number.isNaN(time)) return true;
+    const year = new Date(time).getUTCFullYear();
     return year >= 1970 && year <= 9999;
   }, 'must be between 1970 and 9999');
 
