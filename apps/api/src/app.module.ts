@@ -1,9 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { AuditModule } from '@quarry/audit';
-import { CONFIG, pinoOptions, type ApiConfig, type RequestContextStore } from '@quarry/core';
+import { CONFIG, pinoOptions, type RequestContextStore } from '@quarry/core';
 import { DbModule } from '@quarry/db';
 import { AuthGuard, IdentityModule, type AuthenticatedRequest } from '@quarry/identity';
+import { IngestionModule } from '@quarry/ingestion';
 import { MeteringModule } from '@quarry/metering';
 import { ObservabilityModule } from '@quarry/observability';
 import type { Request } from 'express';
@@ -12,18 +13,22 @@ import { LoggerModule } from 'nestjs-pino';
 import { ZodValidationPipe } from 'nestjs-zod';
 import { ApiKeysController } from './controllers/api-keys.controller';
 import { AuditController } from './controllers/audit.controller';
+import { CollectionsController } from './controllers/collections.controller';
+import { DocumentsController } from './controllers/documents.controller';
 import { AuthController } from './controllers/auth.controller';
 import { GroupsController } from './controllers/groups.controller';
 import { MeController } from './controllers/me.controller';
 import { PlatformController } from './controllers/platform.controller';
 import { UsersController } from './controllers/users.controller';
+import type { ApiEnv } from './config';
+import { HealthChecks } from './health-checks';
 import { AllExceptionsFilter } from './http/all-exceptions.filter';
 import { LogContextInterceptor } from './http/log-context.interceptor';
 import { requestIdOf, type IdentifiedRequest } from './http/request-id.middleware';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: ApiConfig): DynamicModule {
+  static forRoot(config: ApiEnv): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -64,6 +69,7 @@ export class AppModule {
         AuditModule,
         MeteringModule,
         IdentityModule,
+        IngestionModule,
       ],
       controllers: [
         AuthController,
@@ -73,12 +79,15 @@ export class AppModule {
         ApiKeysController,
         AuditController,
         PlatformController,
+        CollectionsController,
+        DocumentsController,
       ],
       providers: [
         { provide: APP_GUARD, useExisting: AuthGuard },
         { provide: APP_PIPE, useClass: ZodValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_INTERCEPTOR, useClass: LogContextInterceptor },
+        HealthChecks,
       ],
     };
   }

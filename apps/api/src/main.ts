@@ -1,16 +1,17 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { apiConfigSchema, ConfigError, loadConfig, type ApiConfig } from '@quarry/core';
+import { ConfigError, loadConfig } from '@quarry/core';
 import cookieParser from 'cookie-parser';
 import { httpMetricsMiddleware, Metrics } from '@quarry/observability';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { apiEnvSchema, type ApiEnv } from './config';
 import { jsonBodyMiddleware } from './http/body-parser.middleware';
 import { requestIdMiddleware } from './http/request-id.middleware';
 import { mountOpenApi } from './openapi';
 
-export async function createApp(config: ApiConfig): Promise<NestExpressApplication> {
+export async function createApp(config: ApiEnv): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bufferLogs: true,
     bodyParser: false,
@@ -32,9 +33,9 @@ export async function createApp(config: ApiConfig): Promise<NestExpressApplicati
 }
 
 async function main(): Promise<void> {
-  let config: ApiConfig;
+  let config: ApiEnv;
   try {
-    config = loadConfig(apiConfigSchema);
+    config = loadConfig(apiEnvSchema);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`Quarry API refused to start. ${error.message}`);

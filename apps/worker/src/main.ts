@@ -1,14 +1,15 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, loadConfig, workerConfigSchema, type WorkerConfig } from '@quarry/core';
+import { ConfigError, loadConfig } from '@quarry/core';
 import { Metrics } from '@quarry/observability';
 import { Logger } from 'nestjs-pino';
+import { workerEnvSchema, type WorkerEnv } from './config';
 import { WorkerModule } from './worker.module';
 
 async function main(): Promise<void> {
-  let config: WorkerConfig;
+  let config: WorkerEnv;
   try {
-    config = loadConfig(workerConfigSchema);
+    config = loadConfig(workerEnvSchema);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`Quarry worker refused to start. ${error.message}`);

@@ -1,6 +1,6 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { envelope, purgeSessionsJob, Queues } from '@quarry/jobs';
+import { envelope, purgeSessionsJob, Queues, refreshSourcesJob } from '@quarry/jobs';
 import { Queue } from 'bullmq';
 
 /** Repeatable jobs. upsertJobScheduler is idempotent, so every worker may declare them at start. */
@@ -13,6 +13,11 @@ export class Schedules implements OnApplicationBootstrap {
       'sessions.purge.hourly',
       { every: 3_600_000 },
       { name: purgeSessionsJob.name, data: envelope(purgeSessionsJob, { graceHours: 24 }), opts: purgeSessionsJob.options },
+    );
+    await this.maintenance.upsertJobScheduler(
+      'sources.refresh.minutely',
+      { every: 60_000 },
+      { name: refreshSourcesJob.name, data: envelope(refreshSourcesJob, { limit: 500 }), opts: refreshSourcesJob.options },
     );
   }
 }

@@ -1,12 +1,17 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module, type DynamicModule } from '@nestjs/common';
-import { CONFIG, pinoOptions, type WorkerConfig } from '@quarry/core';
+import { CONFIG, pinoOptions } from '@quarry/core';
 import { DbModule } from '@quarry/db';
 import { SessionPurger } from '@quarry/identity';
+import { PipelineModule } from '@quarry/ingestion';
 import { bullRootOptions, Queues } from '@quarry/jobs';
 import { ObservabilityModule } from '@quarry/observability';
 import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
+import type { WorkerEnv } from './config';
+import { HealthChecks } from './health-checks';
+import { IngestionWorkers } from './ingestion/ingestion-workers';
+import { SourceRefresher } from './ingestion/source-refresher';
 import { MaintenanceProcessor } from './processors/maintenance.processor';
 import { QueueMetrics } from './queue-metrics';
 import { Schedules } from './schedules';
@@ -14,7 +19,7 @@ import { Schedules } from './schedules';
 /** The worker: BullMQ consumers, plus HTTP for health and metrics only. */
 @Module({})
 export class WorkerModule {
-  static forRoot(config: WorkerConfig): DynamicModule {
+  static forRoot(config: WorkerEnv): DynamicModule {
     return {
       module: WorkerModule,
       imports: [
@@ -25,8 +30,9 @@ export class WorkerModule {
         ObservabilityModule,
         BullModule.forRoot(bullRootOptions(config)),
         BullModule.registerQueue({ name: Queues.maintenance }),
+        PipelineModule,
       ],
-      providers: [SessionPurger, MaintenanceProcessor, Schedules, QueueMetrics],
+      providers: [SessionPurger, MaintenanceProcessor, Schedules, QueueMetrics, IngestionWorkers, SourceRefresher, HealthChecks],
     };
   }
 }

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { AppError, ErrorCode } from '@quarry/core';
 import busboy from 'busboy';
 import type { Request } from 'express';
@@ -39,12 +39,24 @@ export async function readMultipartFiles(
           stream.resume();
           return;
         }
-        await handle({ filename: safeName(info.filename), mimeType: info.mimeType || null, stream });
+        // The handler may stop reading early (a size limit) and destroy what it was given; busboy would then
+        // stall the whole request. It gets a pass-through instead, and the rest of the file is drained here.
+        const body = new PassThrough();
+        stream.pipe(body);
+        body.once('close', () => {
+          stream.unpipe(body);
+          stream.resume();
+        });
+        try {
+          await handle({ filename: safeName(info.filename), mimeType: info.mimeType || null, stream: body });
+        } finally {
+          stream.resume();
+        }
       });
       chain.catch((error: unknown) => {
         failed = true;
         stream.resume();
-        reject(error);
+        reject(error instanceof Error ? error : new Error(String(error)));
       });
     });
     parser.on('filesLimit', () => {
@@ -53,7 +65,7 @@ export async function readMultipartFiles(
     });
     parser.on('error', () => reject(new AppError(400, ErrorCode.ValidationFailed, 'The multipart body is malformed')));
     parser.on('close', () => {
-      chain.then(resolve, reject);
+      chain.then(resolve, (error: unknown) => reject(error instanceof Error ? error : new Error(String(error))));
     });
     req.pipe(parser);
   });

@@ -1,6 +1,7 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
-import { JobContractError, openEnvelope, purgeSessionsJob, Queues } from '@quarry/jobs';
+import { JobContractError, openEnvelope, purgeSessionsJob, Queues, refreshSourcesJob } from '@quarry/jobs';
+import { SourceRefresher } from '../ingestion/source-refresher';
 import { SessionPurger } from '@quarry/identity';
 import { UnrecoverableError, type Job } from 'bullmq';
 
@@ -9,7 +10,10 @@ import { UnrecoverableError, type Job } from 'bullmq';
 export class MaintenanceProcessor extends WorkerHost {
   private readonly logger = new Logger(MaintenanceProcessor.name);
 
-  constructor(private readonly sessions: SessionPurger) {
+  constructor(
+    private readonly sessions: SessionPurger,
+    private readonly sources: SourceRefresher,
+  ) {
     super();
   }
 
@@ -21,6 +25,10 @@ export class MaintenanceProcessor extends WorkerHost {
           const result = await this.sessions.purge(payload.graceHours);
           this.logger.log({ jobId: job.id, ...result }, 'Purged expired sessions');
           return result;
+        }
+        case refreshSourcesJob.name: {
+          const payload = openEnvelope(refreshSourcesJob, job.data);
+          return await this.sources.refreshDue(payload.limit);
         }
         default:
           throw new UnrecoverableError(`Unknown job ${job.name} on queue ${Queues.maintenance}`);

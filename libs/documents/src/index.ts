@@ -1,0 +1,4 @@
+export * from './collection-settings';
+export * from './collections.service';
+export * from './documents.module';
+export * from './documents.service';

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { DocumentsModule } from '@quarry/documents';
+import { JobProducer } from '@quarry/jobs';
+import { StorageModule } from '@quarry/storage';
+import { IntakeService } from './intake.service';
+import { IngestionQueue } from './queue/ingestion-queue';
+
+/**
+ * Intake side of ingestion (the API): storage, registration, queueing. Needs DbModule, ClsModule and a
+ * CONFIG that includes ingestionConfigSchema.
+ */
+@Module({
+  imports: [DocumentsModule, StorageModule],
+  providers: [JobProducer, IngestionQueue, IntakeService],
+  exports: [IngestionQueue, IntakeService, DocumentsModule, StorageModule],
+})
+export class IngestionModule {}
