@@ -23,7 +23,15 @@ import {
 } from './harness';
 
 interface OpenApiDocument {
-  paths: Record<string, Record<string, { requestBody?: unknown }>>;
+  paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: { $ref?: string } }> } }>>;
+  components?: { schemas?: Record<string, { required?: string[] }> };
+}
+
+/** Whether an operation's JSON body has required fields (then `{}` must be refused too). */
+function bodyHasRequiredFields(document: OpenApiDocument, operation: { requestBody?: { content?: Record<string, { schema?: { $ref?: string } }> } }): boolean {
+  const ref = operation.requestBody?.content?.['application/json']?.schema?.$ref;
+  const name = ref?.split('/').pop();
+  return (name ? document.components?.schemas?.[name]?.required?.length ?? 0 : 1) > 0;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -274,14 +282,15 @@ describe('bad input: every failure is a 4xx with the one error shape, never a 50
     const document = expectStatus(await stack.http.get<OpenApiDocument>('/openapi.json'), 200);
     const withBody = Object.entries(document.paths).flatMap(([path, methods]) =>
       Object.entries(methods)
-        .filter(([, operation]) => operation.requestBody !== undefined)
-        .map(([method]) => ({ method: method.toUpperCase(), path })),
+        .filter(([, operation]) => operation.requestBody?.content?.['application/json'] !== undefined)
+        .map(([method, operation]) => ({ method: method.toUpperCase(), path, emptyIsValid: !bodyHasRequiredFields(document, operation) })),
     );
     assert.ok(withBody.length >= 7, `expected the routes that take a body, found ${withBody.length}`);
-    for (const { method, path } of withBody) {
+    for (const { method, path, emptyIsValid } of withBody) {
       const url = path.replace('{id}', randomUUID()).replace('{userId}', randomUUID());
       const as = path.startsWith('/v1/platform/') ? platform : owner;
-      for (const raw of ['[]', '[{}]', '{"a":{"b":{"c":[1,2,{"d":null}]}}}', 'true', '{}']) {
+      // A body whose every field has a default accepts `{}`; the other shapes must still be refused.
+      for (const raw of ['[]', '[{}]', '{"a":{"b":{"c":[1,2,{"d":null}]}}}', 'true', ...(emptyIsValid ? [] : ['{}'])]) {
         const response = await stack.http.request(method, url, { as, raw });
         assert.equal(response.status, 400, `${method} ${path} with ${raw}: expected 400, got ${response.status}: ${response.text}`);
         assertErrorShape(response, `${method} ${path} with ${raw}`);

@@ -23,6 +23,7 @@ import {
   type Stack,
   type User,
 } from './harness';
+import { createCollection, upload, type Collection, type DocumentBody } from './ingestion-support';
 
 interface OpenApiDocument {
   paths: Record<string, Record<string, unknown>>;
@@ -42,13 +43,25 @@ interface TenantFixture {
   group: Group;
   key: ApiKey;
   token: string;
+  collection: Collection;
+  document: DocumentBody;
 }
 
 describe('cross-tenant isolation over HTTP: tenant A can neither see nor touch tenant B', () => {
   let stack: Stack;
   let a: TenantFixture;
   let b: TenantFixture;
-  let bBefore: { owner: User; member: User; group: Group; members: string[]; key: ApiKey; users: string[]; groups: string[] };
+  let bBefore: {
+    owner: User;
+    member: User;
+    group: Group;
+    members: string[];
+    key: ApiKey;
+    users: string[];
+    groups: string[];
+    collection: Collection;
+    documents: string[];
+  };
 
   async function fixture(label: string): Promise<TenantFixture> {
     const seeded = await createTenant(stack, label);
@@ -59,7 +72,11 @@ describe('cross-tenant isolation over HTTP: tenant A can neither see nor touch t
     const me = expectStatus(await stack.http.get<Me>('/v1/me', { as: owner }), 200);
     // The key holds every permission its creator has: an "admin key" in the fullest sense.
     const { key, token } = await createApiKey(stack, owner, me.permissions, { name: `${label}-full-key` });
-    return { seeded, owner, member, group: { ...group, memberCount: 1 }, key, token };
+    const collection = await createCollection(stack, owner, `${label}-docs`);
+    const uploaded = await upload(stack, owner, collection.id, [{ name: `${label}.txt`, content: `Private notes of ${label}.` }]);
+    const document = uploaded.body.items?.[0]?.document;
+    assert.ok(document, `upload for ${label}: ${JSON.stringify(uploaded.body)}`);
+    return { seeded, owner, member, group: { ...group, memberCount: 1 }, key, token, collection, document };
   }
 
   /** Every route of the OpenAPI document whose path takes an {id}, mapped to the attempts made against it. */
@@ -90,6 +107,18 @@ describe('cross-tenant isolation over HTTP: tenant A can neither see nor touch t
       'DELETE /v1/groups/{id}/members/{userId}': memberPairs,
       'GET /v1/api-keys/{id}': [{ label: 'B key', params: { id: b.key.id } }],
       'DELETE /v1/api-keys/{id}': [{ label: 'B key', params: { id: b.key.id } }],
+      'GET /v1/collections/{id}': [{ label: 'B collection', params: { id: b.collection.id } }],
+      'PATCH /v1/collections/{id}': [{ label: 'B collection', params: { id: b.collection.id }, body: { name: 'hijacked' } }],
+      'DELETE /v1/collections/{id}': [{ label: 'B collection', params: { id: b.collection.id } }],
+      'POST /v1/collections/{id}/documents': [{ label: 'B collection', params: { id: b.collection.id } }],
+      'POST /v1/collections/{id}/sources': [
+        { label: 'B collection', params: { id: b.collection.id }, body: { url: 'https://example.com/hijack' } },
+      ],
+      'POST /v1/collections/{id}/reindex': [{ label: 'B collection', params: { id: b.collection.id }, body: {} }],
+      'GET /v1/documents/{id}': [{ label: 'B document', params: { id: b.document.id } }],
+      'DELETE /v1/documents/{id}': [{ label: 'B document', params: { id: b.document.id } }],
+      'POST /v1/documents/{id}/retry': [{ label: 'B document', params: { id: b.document.id } }],
+      'POST /v1/documents/{id}/refresh': [{ label: 'B document', params: { id: b.document.id } }],
     };
   }
 
@@ -103,6 +132,8 @@ describe('cross-tenant isolation over HTTP: tenant A can neither see nor touch t
       key: expectStatus(await stack.http.get<ApiKey>(`/v1/api-keys/${b.key.id}`, { as }), 200),
       users: (await listAll<User>(stack, as, '/v1/users')).map((user) => user.id).sort(),
       groups: (await listAll<Group>(stack, as, '/v1/groups')).map((group) => group.id).sort(),
+      collection: expectStatus(await stack.http.get<Collection>(`/v1/collections/${b.collection.id}`, { as }), 200),
+      documents: (await listAll<DocumentBody>(stack, as, '/v1/documents')).map((doc) => `${doc.id}:${doc.name}:${doc.version}`).sort(),
     };
   }
 
@@ -156,7 +187,7 @@ describe('cross-tenant isolation over HTTP: tenant A can neither see nor touch t
   it("lists with A's credentials never contain B's ids", async () => {
     const bAudit = (await listAll<AuditEvent>(stack, b.owner, '/v1/audit-events')).map((event) => event.id);
     assert.ok(bAudit.length > 0);
-    const bIds = new Set([...bBefore.users, ...bBefore.groups, b.key.id, ...bAudit, b.seeded.tenant.id]);
+    const bIds = new Set([...bBefore.users, ...bBefore.groups, b.key.id, ...bAudit, b.seeded.tenant.id, b.collection.id, b.document.id]);
     for (const credential of ['session', 'API key'] as const) {
       const as: Credentials = credential === 'session' ? a.owner : { bearer: a.token };
       const lists: [string, string[], string][] = [
@@ -169,6 +200,8 @@ describe('cross-tenant isolation over HTTP: tenant A can neither see nor touch t
         ],
         ['/v1/api-keys', (await listAll<ApiKey>(stack, as, '/v1/api-keys')).map((key) => key.id), a.key.id],
         ['/v1/audit-events', (await listAll<AuditEvent>(stack, as, '/v1/audit-events')).map((event) => event.id), ''],
+        ['/v1/collections', (await listAll<Collection>(stack, as, '/v1/collections')).map((collection) => collection.id), a.collection.id],
+        ['/v1/documents', (await listAll<DocumentBody>(stack, as, '/v1/documents')).map((doc) => doc.id), a.document.id],
       ];
       for (const [path, ids, ownId] of lists) {
         assert.ok(ids.length > 0, `${credential} ${path}: A sees its own data`);

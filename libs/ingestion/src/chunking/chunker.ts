@@ -66,7 +66,8 @@ export function chunkDocument(doc: ParsedDocument, options: ChunkOptions): Chunk
     if (countTokens(text.slice(whole.start, whole.end)) > limits.maxTokens) {
       if (pending) drafts.push(pending);
       pending = undefined;
-      drafts.push(...splitSection(text, section, limits));
+      // A loop, not push(...parts): one section (a whole CSV) can split into more parts than a call takes arguments.
+      for (const part of splitSection(text, section, limits)) drafts.push(part);
       continue;
     }
     if (pending && mergeable(pending.headingPath, section.headingPath)) {

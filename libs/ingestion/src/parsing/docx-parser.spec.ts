@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseDocx } from './docx-parser';
 import { buildDocx } from './test-fixtures/docx-fixture';
+import { zip } from './test-fixtures/zip-writer';
 import { ParseError } from './types';
+import { assertZipWithinBudget, maxUnzippedBytes } from './zip-budget';
 
 describe('parseDocx', () => {
   it('turns Title and Heading styles into title and heading elements, tables into one element', async () => {
@@ -59,5 +61,25 @@ describe('parseDocx', () => {
     const legacy = Buffer.concat([ole, Buffer.alloc(504), Buffer.from('WordDocument', 'utf16le'), Buffer.alloc(64)]);
     await assert.rejects(parseDocx(encrypted, 'secret.docx'), (error: unknown) => error instanceof ParseError && error.reason === 'encrypted');
     await assert.rejects(parseDocx(legacy, 'old.docx'), (error: unknown) => error instanceof ParseError && error.reason === 'unsupported');
+  });
+
+  it('refuses a decompression bomb before inflating it', () => {
+    // A real zip: 4 MB of zeros deflate to a few KB, as in a zip bomb (at a test-friendly scale).
+    const bomb = zip([{ name: 'word/document.xml', data: new Uint8Array(4 * 1024 * 1024) }]);
+    assert.ok(bomb.length < 16 * 1024);
+    assert.throws(
+      () => assertZipWithinBudget(bomb, 'bomb.docx', 1024 * 1024),
+      (error: unknown) => error instanceof ParseError && error.reason === 'too_large',
+    );
+    assert.doesNotThrow(() => assertZipWithinBudget(bomb, 'bomb.docx', 8 * 1024 * 1024));
+    assert.ok(maxUnzippedBytes >= 64 * 1024 * 1024);
+  });
+
+  it('checks the unzipped size before handing a DOCX to mammoth', async () => {
+    // Claim a zip64-sized entry in the central directory, as a bomb over 4 GB would.
+    const docx = buildDocx([{ text: 'hello' }]);
+    const entry = docx.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+    docx.writeUInt32LE(0xffffffff, entry + 24);
+    await assert.rejects(parseDocx(docx, 'huge.docx'), (error: unknown) => error instanceof ParseError && error.reason === 'too_large');
   });
 });

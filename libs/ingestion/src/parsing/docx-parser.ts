@@ -2,6 +2,7 @@ import { load } from 'cheerio';
 import mammoth from 'mammoth';
 import { elementsFromHtml } from './html-structure';
 import { ParseError, type ParsedDocument } from './types';
+import { assertZipWithinBudget } from './zip-budget';
 
 const titleClass = 'docx-title';
 
@@ -16,6 +17,7 @@ const oleSignature = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
 /** DOCX via mammoth's HTML, then the HTML parser's structure: Heading 1–6 become headings, tables stay whole. */
 export async function parseDocx(bytes: Uint8Array, filename: string): Promise<ParsedDocument> {
   if (startsWith(bytes, oleSignature)) throw oleContainerError(bytes, filename);
+  assertZipWithinBudget(bytes, filename);
   let html: string;
   try {
     const result = await mammoth.convertToHtml(

@@ -36,7 +36,7 @@ export async function parsePdf(bytes: Uint8Array, filename: string): Promise<Par
     for (let number = 1; number <= document.numPages; number++) {
       const page = await document.getPage(number);
       const content = await page.getTextContent();
-      lines.push(...pageLines(content.items.flatMap((item) => ('str' in item ? [textRun(item)] : [])), number));
+      for (const line of pageLines(content.items.flatMap((item) => ('str' in item ? [textRun(item)] : [])), number)) lines.push(line);
       page.cleanup();
     }
     const title = metadataTitle((await document.getMetadata()).info);
