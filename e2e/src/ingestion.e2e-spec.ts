@@ -247,6 +247,29 @@ describe('ingestion through the public API', () => {
     }
   });
 
+  it('purges versions beyond the collection’s retention, with their originals', async () => {
+    const strict = await createCollection(stack, admin, 'no-history', { keepVersions: 0 });
+    const v1 = (await upload(stack, admin, strict.id, [{ name: 'policy.md', content: markdownDocument('Policy', 2) }])).body.items![0]!.document!;
+    await waitForStatus(stack, admin, v1.id, ['indexed']);
+    const [{ storage_key: v1Key = '' } = {}] = await ownerQuery<{ storage_key: string }>('SELECT storage_key FROM documents WHERE id = $1', [v1.id]);
+    assert.ok((await listFiles(storageDir)).some((file) => file.endsWith(v1Key)));
+    const v2 = (await upload(stack, admin, strict.id, [{ name: 'policy.md', content: markdownDocument('Policy', 2, ' v2') }])).body.items![0]!.document!;
+    await waitForStatus(stack, admin, v2.id, ['indexed']);
+    expectError(await stack.http.get(`/v1/documents/${v1.id}`, { as: admin }), 404, 'NOT_FOUND');
+    assert.ok(!(await listFiles(storageDir)).some((file) => file.endsWith(v1Key)), 'the purged version’s original is deleted');
+  });
+
+  it('meters pages parsed, tokens embedded and bytes stored for the tenant', async () => {
+    const rows = await ownerQuery<{ kind: string; unit: string; units: string }>(
+      `SELECT kind, unit, sum(units)::text AS units FROM usage_events WHERE tenant_id = $1 GROUP BY kind, unit ORDER BY kind`,
+      [admin.tenant.id],
+    );
+    const byKind = new Map(rows.map((row) => [`${row.kind}/${row.unit}`, Number(row.units)]));
+    assert.ok((byKind.get('ingest.parse/pages') ?? 0) > 0, JSON.stringify(rows));
+    assert.ok((byKind.get('ingest.embed/tokens') ?? 0) > 0, JSON.stringify(rows));
+    assert.ok((byKind.get('storage.bytes/bytes') ?? 0) > 0, JSON.stringify(rows));
+  });
+
   it('keeps other roles and other tenants out', async () => {
     const tenant = await createTenant(stack, 'ing-other');
     const other = await signIn(stack, tenant.slug, tenant.ownerEmail);

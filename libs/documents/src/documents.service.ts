@@ -232,6 +232,30 @@ export class DocumentsService {
     });
   }
 
+  /**
+   * Retention: keeps the `keep` most recent superseded versions of a lineage and deletes older ones (rows,
+   * stage history). Returns the storage keys nothing references any more, for the caller to delete.
+   */
+  async purgeOldVersions(scope: TenantScope, lineageId: string, keep: number): Promise<{ purged: number; orphanedKeys: string[] }> {
+    return this.db.tenant(scope, async (tx) => {
+      const superseded = await tx.document.findMany({
+        where: { tenantId: scope.tenantId, lineageId, supersededAt: { not: null } },
+        orderBy: { version: 'desc' },
+        skip: keep,
+      });
+      if (superseded.length === 0) return { purged: 0, orphanedKeys: [] };
+      await tx.document.deleteMany({ where: { tenantId: scope.tenantId, id: { in: superseded.map((doc) => doc.id) } } });
+      const keys: string[] = [];
+      for (const doc of superseded) {
+        keys.push(artifactPrefix(doc));
+        if (doc.storageKey && (await tx.document.count({ where: { tenantId: scope.tenantId, storageKey: doc.storageKey } })) === 0) {
+          keys.push(doc.storageKey);
+        }
+      }
+      return { purged: superseded.length, orphanedKeys: keys };
+    });
+  }
+
   /** Puts a failed document back in the queue; returns the stage to resume from. */
   async prepareRetry(principal: Principal, id: string): Promise<{ document: DocumentView; fromStage: Stage }> {
     return this.db.tenant(principal, async (tx) => {

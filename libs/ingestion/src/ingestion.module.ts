@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DocumentsModule } from '@quarry/documents';
 import { JobProducer } from '@quarry/jobs';
+import { MeteringModule } from '@quarry/metering';
 import { StorageModule } from '@quarry/storage';
 import { IntakeService } from './intake.service';
 import { IngestionQueue } from './queue/ingestion-queue';
@@ -10,7 +11,7 @@ import { IngestionQueue } from './queue/ingestion-queue';
  * CONFIG that includes ingestionConfigSchema.
  */
 @Module({
-  imports: [DocumentsModule, StorageModule],
+  imports: [DocumentsModule, StorageModule, MeteringModule],
   providers: [JobProducer, IngestionQueue, IntakeService],
   exports: [IngestionQueue, IntakeService, DocumentsModule, StorageModule],
 })

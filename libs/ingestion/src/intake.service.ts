@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError, CONFIG, ErrorCode, type Principal } from '@quarry/core';
 import { CollectionsService, DocumentsService, type DocumentView } from '@quarry/documents';
+import { UsageWriter } from '@quarry/metering';
 import { OBJECT_STORAGE, StorageLimitError, type ObjectStorage } from '@quarry/storage';
 import type { IngestionConfig } from './config';
 import { IngestionQueue } from './queue/ingestion-queue';
@@ -31,6 +32,7 @@ export class IntakeService {
     private readonly documents: DocumentsService,
     private readonly collections: CollectionsService,
     private readonly queue: IngestionQueue,
+    private readonly usage: UsageWriter,
   ) {}
 
   async upload(principal: Principal, collectionId: string, file: UploadedFile): Promise<IntakeResult> {
@@ -66,6 +68,12 @@ export class IntakeService {
       if (result.duplicate) {
         await this.storage.delete(key);
       } else {
+        await this.usage.record(principal, {
+          kind: 'storage.bytes',
+          units: stored.sizeBytes,
+          unit: 'bytes',
+          metadata: { documentId: result.document.id, source: 'upload' },
+        });
         await this.queue.enqueue(principal, result.document.id, 'parse', 'upload');
       }
       return result;

@@ -57,6 +57,7 @@ interface StageState {
   scope: TenantScope;
   doc: DocumentModel;
   model: string;
+  keepVersions: number;
   maxTokens: number;
   overlapTokens: number;
   reason: string;
@@ -92,6 +93,7 @@ export class IngestionPipeline {
       scope,
       doc,
       model,
+      keepVersions: collection.settings.keepVersions,
       maxTokens: collection.settings.chunking.maxTokens,
       overlapTokens: collection.settings.chunking.overlapTokens,
       reason: request.reason,
@@ -155,7 +157,9 @@ export class IngestionPipeline {
     });
     if (!outcome.changed) throw new StopPipeline('not modified (304)');
     const key = `tenants/${scope.tenantId}/collections/${doc.collectionId}/sources/${doc.id}`;
-    const stored = await this.deps.storage.put(key, outcome.body, { contentType: outcome.contentType ?? undefined });
+    const stored = await this.deps.storage.put(key, outcome.body, {
+      ...(outcome.contentType ? { contentType: outcome.contentType } : {}),
+    });
     const unchanged = stored.sha256 === doc.contentHash && doc.status !== 'failed' && doc.indexedAt !== null;
     const mimeType = outcome.contentType?.split(';')[0]?.trim() ?? null;
     state.doc = await this.deps.db.tenant(scope, (tx) =>
@@ -174,6 +178,12 @@ export class IngestionPipeline {
       }),
     );
     if (unchanged) throw new StopPipeline('content unchanged');
+    await this.deps.usage.record(scope, {
+      kind: 'storage.bytes',
+      units: stored.sizeBytes,
+      unit: 'bytes',
+      metadata: { documentId: doc.id, source: 'url' },
+    });
     return { bytes: stored.sizeBytes, contentType: mimeType };
   }
 
@@ -252,7 +262,12 @@ export class IngestionPipeline {
     const chunks = await readJson<PlannedChunk[]>(this.deps.storage, `${artifactPrefix(state.doc)}chunks.json`);
     const result = await this.writer.replace(state.scope, state.doc.id, state.model, chunks);
     state.chunks = result.chunks;
-    return { chunks: result.chunks, supersededVersions: result.supersededVersions };
+    const retention = await this.deps.documents.purgeOldVersions(state.scope, state.doc.lineageId, state.keepVersions);
+    for (const key of retention.orphanedKeys) {
+      if (key.endsWith('/')) await this.deps.storage.deletePrefix(key);
+      else await this.deps.storage.delete(key);
+    }
+    return { chunks: result.chunks, supersededVersions: result.supersededVersions, purgedVersions: retention.purged };
   }
 
   private batcher(model: string): MicroBatcher<string, number[]> {
