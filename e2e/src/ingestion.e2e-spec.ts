@@ -166,6 +166,16 @@ describe('ingestion through the public API', () => {
     assert.equal(docsAfter, docsBefore);
   });
 
+  it('refuses an embedding model the deployment does not have', async () => {
+    const response = await stack.http.post('/v1/collections', { as: admin, json: { name: 'bad-model', settings: { embeddingModel: 'nope-9000' } } });
+    expectError(response, 400, 'VALIDATION_FAILED');
+    expectError(
+      await stack.http.patch(`/v1/collections/${collectionId}`, { as: admin, json: { settings: { embeddingModel: 'nope-9000' } } }),
+      400,
+      'VALIDATION_FAILED',
+    );
+  });
+
   it('answers 415 for a non-multipart upload and 400 for one without files', async () => {
     expectError(await stack.http.post(`/v1/collections/${collectionId}/documents`, { as: admin, json: { file: 'x' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
     const empty = await fetch(`${stack.api.url}/v1/collections/${collectionId}/documents`, {

@@ -6,6 +6,7 @@ import { DbModule } from '@quarry/db';
 import { AuthGuard, IdentityModule, type AuthenticatedRequest } from '@quarry/identity';
 import { IngestionModule } from '@quarry/ingestion';
 import { MeteringModule } from '@quarry/metering';
+import { embeddingProvidersFactory } from '@quarry/models';
 import { ObservabilityModule } from '@quarry/observability';
 import type { Request } from 'express';
 import { ClsModule } from 'nestjs-cls';
@@ -88,6 +89,7 @@ export class AppModule {
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_INTERCEPTOR, useClass: LogContextInterceptor },
         HealthChecks,
+        embeddingProvidersFactory,
       ],
     };
   }

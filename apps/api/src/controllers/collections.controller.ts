@@ -4,6 +4,7 @@ import { AppError, CONFIG, ErrorCode, type Principal } from '@quarry/core';
 import { CollectionsService } from '@quarry/documents';
 import { Authorize, CurrentPrincipal, Permission } from '@quarry/identity';
 import { IntakeService, type IngestionConfig } from '@quarry/ingestion';
+import { EmbeddingProviders } from '@quarry/models';
 import type { Request } from 'express';
 import { IdParam, PageQueryDto } from '../dto/common.dto';
 import {
@@ -28,6 +29,7 @@ export class CollectionsController {
     private readonly collections: CollectionsService,
     private readonly intake: IntakeService,
     @Inject(CONFIG) private readonly config: IngestionConfig,
+    private readonly models: EmbeddingProviders,
   ) {}
 
   @Authorize(Permission.CollectionsRead)
@@ -41,6 +43,7 @@ export class CollectionsController {
   @Post()
   @ApiCreatedResponse({ type: CollectionDto })
   create(@CurrentPrincipal() principal: Principal, @Body() body: CreateCollectionBody) {
+    this.requireKnownModel(body.settings?.embeddingModel);
     return this.collections.create(principal, body);
   }
 
@@ -56,6 +59,7 @@ export class CollectionsController {
   @Patch(':id')
   @ApiOkResponse({ type: CollectionDto })
   async update(@CurrentPrincipal() principal: Principal, @Param() params: IdParam, @Body() body: UpdateCollectionBody) {
+    this.requireKnownModel(body.settings?.embeddingModel);
     const result = await this.collections.update(principal, params.id, body);
     if (result.chunkingChanged) await this.intake.reindex(principal, params.id, 'chunk', 'reindex');
     else if (result.embeddingModelChanged) await this.intake.reindex(principal, params.id, 'embed', 'model_change');
@@ -67,6 +71,14 @@ export class CollectionsController {
   @HttpCode(204)
   async remove(@CurrentPrincipal() principal: Principal, @Param() params: IdParam): Promise<void> {
     await this.intake.removeCollection(principal, params.id);
+  }
+
+  private requireKnownModel(model: string | undefined): void {
+    if (model !== undefined && !this.models.models.includes(model)) {
+      throw new AppError(400, ErrorCode.ValidationFailed, `Unknown embedding model "${model}"`, {
+        fields: [{ path: 'settings.embeddingModel', message: `must be one of: ${this.models.models.join(', ')}` }],
+      });
+    }
   }
 
   /**
