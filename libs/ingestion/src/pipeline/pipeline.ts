@@ -53,6 +53,8 @@ export type RunOutcome =
 const uploadStages: Stage[] = ['parse', 'chunk', 'embed', 'index'];
 const urlStages: Stage[] = ['fetch', ...uploadStages];
 
+type StageDetails = Record<string, string | number | boolean | null>;
+
 interface StageState {
   scope: TenantScope;
   doc: DocumentModel;
@@ -106,8 +108,8 @@ export class IngestionPipeline {
     for (const stage of plan.slice(start)) {
       const runId = await this.deps.documents.beginStage(scope, doc.id, stage, context.attempt);
       try {
-        const details = await this.runStage(stage, state);
-        await this.deps.documents.completeStage(scope, runId, details);
+        const details = await this.runStage(stage, state, runId);
+        if (details !== 'recorded') await this.deps.documents.completeStage(scope, runId, details);
       } catch (error) {
         if (error instanceof StopPipeline) {
           await this.deps.documents.completeStage(scope, runId, { stopped: error.reason });
@@ -131,7 +133,8 @@ export class IngestionPipeline {
     return { status: 'indexed', chunks: state.chunks, embedded: state.embedded, cached: state.cached };
   }
 
-  private runStage(stage: Stage, state: StageState): Promise<Record<string, string | number | boolean | null>> {
+  /** A stage's details for its run record, or 'recorded' when the stage wrote the record itself. */
+  private runStage(stage: Stage, state: StageState, runId: string): Promise<StageDetails | 'recorded'> {
     switch (stage) {
       case 'fetch':
         return this.fetch(state);
@@ -142,11 +145,11 @@ export class IngestionPipeline {
       case 'embed':
         return this.embed(state);
       case 'index':
-        return this.index(state);
+        return this.index(state, runId);
     }
   }
 
-  private async fetch(state: StageState): Promise<Record<string, string | number | boolean | null>> {
+  private async fetch(state: StageState): Promise<StageDetails> {
     const { scope, doc } = state;
     if (!doc.sourceUri) throw new PermanentStageError('URL_MISSING', 'This source has no URL');
     const outcome = await fetchSource(doc.sourceUri, {
@@ -187,7 +190,7 @@ export class IngestionPipeline {
     return { bytes: stored.sizeBytes, contentType: mimeType };
   }
 
-  private async parse(state: StageState): Promise<Record<string, string | number | boolean | null>> {
+  private async parse(state: StageState): Promise<StageDetails> {
     const { scope, doc } = state;
     if (!doc.storageKey) throw new PermanentStageError('ORIGINAL_MISSING', 'The document has no stored original');
     const bytes = await readAll(await this.deps.storage.get(doc.storageKey));
@@ -214,7 +217,7 @@ export class IngestionPipeline {
     return { elements: parsed.elements.length, pages };
   }
 
-  private async chunk(state: StageState): Promise<Record<string, string | number | boolean | null>> {
+  private async chunk(state: StageState): Promise<StageDetails> {
     const parsed = await readJson<ParsedDocument>(this.deps.storage, `${artifactPrefix(state.doc)}parsed.json`);
     const chunks: PlannedChunk[] = chunkDocument(parsed, {
       maxTokens: state.maxTokens,
@@ -235,7 +238,7 @@ export class IngestionPipeline {
     return { chunks: chunks.length, maxTokens: state.maxTokens };
   }
 
-  private async embed(state: StageState): Promise<Record<string, string | number | boolean | null>> {
+  private async embed(state: StageState): Promise<StageDetails> {
     const { scope, model } = state;
     const chunks = await readJson<PlannedChunk[]>(this.deps.storage, `${artifactPrefix(state.doc)}chunks.json`);
     const missing = await this.store.missing(scope, model, chunks.map((chunk) => chunk.contentHash));
@@ -258,16 +261,25 @@ export class IngestionPipeline {
     return { embedded: todo.length, cached: chunks.length - todo.length, model };
   }
 
-  private async index(state: StageState): Promise<Record<string, string | number | boolean | null>> {
+  private async index(state: StageState, runId: string): Promise<'recorded'> {
     const chunks = await readJson<PlannedChunk[]>(this.deps.storage, `${artifactPrefix(state.doc)}chunks.json`);
-    const result = await this.writer.replace(state.scope, state.doc.id, state.model, chunks);
+    // The stage run is completed in the same transaction that swaps the chunks and marks the document
+    // indexed, so nobody sees an indexed document whose index run is still "running".
+    const result = await this.deps.db.tenant(state.scope, async () => {
+      const replaced = await this.writer.replace(state.scope, state.doc.id, state.model, chunks);
+      await this.deps.documents.completeStage(state.scope, runId, { chunks: replaced.chunks, supersededVersions: replaced.supersededVersions });
+      return replaced;
+    });
     state.chunks = result.chunks;
     const retention = await this.deps.documents.purgeOldVersions(state.scope, state.doc.lineageId, state.keepVersions);
     for (const key of retention.orphanedKeys) {
       if (key.endsWith('/')) await this.deps.storage.deletePrefix(key);
       else await this.deps.storage.delete(key);
     }
-    return { chunks: result.chunks, supersededVersions: result.supersededVersions, purgedVersions: retention.purged };
+    if (retention.purged > 0) {
+      this.logger.log({ documentId: state.doc.id, tenantId: state.scope.tenantId, purged: retention.purged }, 'Purged old versions');
+    }
+    return 'recorded';
   }
 
   private batcher(model: string): MicroBatcher<string, number[]> {
