@@ -34,6 +34,7 @@ interface Attempt {
   label: string;
   params: { id: string; userId?: string };
   body?: Record<string, unknown>;
+  query?: string;
 }
 
 interface TenantFixture {
@@ -119,6 +120,15 @@ describe('cross-tenant isolation over HTTP: tenant A can neither see nor touch t
       'DELETE /v1/documents/{id}': [{ label: 'B document', params: { id: b.document.id } }],
       'POST /v1/documents/{id}/retry': [{ label: 'B document', params: { id: b.document.id } }],
       'POST /v1/documents/{id}/refresh': [{ label: 'B document', params: { id: b.document.id } }],
+      'GET /v1/collections/{id}/access': [{ label: 'B collection', params: { id: b.collection.id } }],
+      'PUT /v1/collections/{id}/access': [{ label: 'B collection', params: { id: b.collection.id }, body: { everyone: true } }],
+      'GET /v1/documents/{id}/access': [{ label: 'B document', params: { id: b.document.id } }],
+      'PUT /v1/documents/{id}/access': [{ label: 'B document', params: { id: b.document.id }, body: { everyone: true } }],
+      'DELETE /v1/documents/{id}/access': [{ label: 'B document', params: { id: b.document.id } }],
+      'GET /v1/documents/{id}/access/explain': [
+        { label: 'B document, A user', params: { id: b.document.id }, query: `userId=${a.member.id}` },
+        { label: 'A document, B user', params: { id: a.document.id }, query: `userId=${b.member.id}` },
+      ],
     };
   }
 
@@ -167,7 +177,8 @@ describe('cross-tenant isolation over HTTP: tenant A can neither see nor touch t
         assert.ok(list.length > 0, `${route} has no attempts`);
         const [method, template] = route.split(' ') as [string, string];
         for (const attempt of list) {
-          const url = template.replace('{id}', attempt.params.id).replace('{userId}', attempt.params.userId ?? '');
+          const path = template.replace('{id}', attempt.params.id).replace('{userId}', attempt.params.userId ?? '');
+          const url = attempt.query ? `${path}?${attempt.query}` : path;
           assert.ok(!url.includes('{'), `unfilled parameter in ${url}`);
           const response = await stack.http.request(method, url, { as, ...(attempt.body ? { json: attempt.body } : {}) });
           expectError(response, 404, ErrorCode.NotFound, `${credential}: ${route} (${attempt.label})`);

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditWriter } from '@quarry/audit';
 import { AppError, decodeCursor, toPage, type Page, type PageQuery, type Principal, type TenantScope } from '@quarry/core';
 import { Database, isUniqueViolation, type CollectionModel } from '@quarry/db';
+import { AccessService } from './access.service';
 import { collectionSettingsSchema, readSettings, type CollectionSettings } from './collection-settings';
 
 export interface CollectionView {
@@ -18,6 +19,8 @@ export interface CollectionInput {
   name: string;
   description?: string;
   settings?: unknown;
+  /** Default readers of the collection's documents; everyone in the tenant when omitted. */
+  access?: { everyone: boolean; users: string[]; groups: string[] };
 }
 
 type CollectionWithCount = CollectionModel & { _count: { documents: number } };
@@ -29,6 +32,7 @@ export class CollectionsService {
   constructor(
     private readonly db: Database,
     private readonly audit: AuditWriter,
+    private readonly access: AccessService,
   ) {}
 
   async list(scope: TenantScope, page: PageQuery): Promise<Page<CollectionView>> {
@@ -60,11 +64,13 @@ export class CollectionsService {
           data: { tenantId: principal.tenantId, name: input.name, description: input.description ?? '', settings },
           include: countCurrent,
         });
+        const access = input.access ?? { everyone: true, users: [], groups: [] };
+        await this.access.replaceCollectionGrants(tx, principal, row.id, access);
         await this.audit.record(principal, {
           action: 'collection.create',
           outcome: 'success',
           target: { type: 'collection', id: row.id },
-          metadata: { name: row.name },
+          metadata: { name: row.name, access },
         });
         return toView(row);
       }),

@@ -77,6 +77,8 @@ export interface DocumentListQuery {
   cursor?: string;
   collectionId?: string;
   status?: DocumentStatus;
+  /** Only documents these reader tokens may read; omit for administrators. */
+  readerTokens?: string[];
 }
 
 @Injectable()
@@ -128,6 +130,8 @@ export class DocumentsService {
             status: 'queued',
           },
         });
+        // A new document starts with its collection's readers.
+        await tx.$executeRaw`UPDATE documents SET acl = quarry_document_acl(tenant_id, id) WHERE tenant_id = ${principal.tenantId}::uuid AND id = ${id}::uuid`;
         await this.audit.record(principal, {
           action: 'document.create',
           outcome: 'success',
@@ -148,9 +152,12 @@ export class DocumentsService {
     }
   }
 
-  async get(scope: TenantScope, id: string, withStages = false): Promise<DocumentView> {
+  /** `readerTokens`: only documents these tokens may read (others are "not found"); omit for administrators. */
+  async get(scope: TenantScope, id: string, withStages = false, readerTokens?: string[]): Promise<DocumentView> {
     return this.db.tenant(scope, async (tx) => {
-      const row = await tx.document.findFirst({ where: { tenantId: scope.tenantId, id } });
+      const row = await tx.document.findFirst({
+        where: { tenantId: scope.tenantId, id, ...(readerTokens ? { acl: { hasSome: readerTokens } } : {}) },
+      });
       if (!row) throw AppError.notFound('Document');
       const view = toView(row);
       if (withStages) {
@@ -177,6 +184,7 @@ export class DocumentsService {
           tenantId: scope.tenantId,
           ...(query.collectionId ? { collectionId: query.collectionId } : {}),
           ...(query.status ? { status: query.status } : { supersededAt: null }),
+          ...(query.readerTokens ? { acl: { hasSome: query.readerTokens } } : {}),
           ...(after ? { id: { gt: after } } : {}),
         },
         orderBy: { id: 'asc' },

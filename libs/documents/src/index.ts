@@ -2,3 +2,4 @@ export * from './collection-settings';
 export * from './collections.service';
 export * from './documents.module';
 export * from './documents.service';
+export * from './access.service';

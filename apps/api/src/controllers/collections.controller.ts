@@ -1,13 +1,15 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Put, Query, Req } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiConsumes, ApiCookieAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AppError, CONFIG, ErrorCode, type Principal } from '@quarry/core';
-import { CollectionsService } from '@quarry/documents';
+import { AccessService, CollectionsService } from '@quarry/documents';
 import { Authorize, CurrentPrincipal, Permission } from '@quarry/identity';
 import { IntakeService, type IngestionConfig } from '@quarry/ingestion';
 import { EmbeddingProviders } from '@quarry/models';
 import type { Request } from 'express';
 import { IdParam, PageQueryDto } from '../dto/common.dto';
 import {
+  AccessListBody,
+  AccessListDto,
   CollectionDto,
   CollectionPageDto,
   CreateCollectionBody,
@@ -30,6 +32,7 @@ export class CollectionsController {
     private readonly intake: IntakeService,
     @Inject(CONFIG) private readonly config: IngestionConfig,
     private readonly models: EmbeddingProviders,
+    private readonly access: AccessService,
   ) {}
 
   @Authorize(Permission.CollectionsRead)
@@ -121,6 +124,22 @@ export class CollectionsController {
   @ApiAcceptedResponse({ type: IntakeResultDto })
   source(@CurrentPrincipal() principal: Principal, @Param() params: IdParam, @Body() body: SourceBody) {
     return this.intake.registerUrl(principal, params.id, body);
+  }
+
+  /** The collection's default readers (documents without their own access list follow it). */
+  @Authorize(Permission.CollectionsManage)
+  @Get(':id/access')
+  @ApiOkResponse({ type: AccessListDto })
+  getAccess(@CurrentPrincipal() principal: Principal, @Param() params: IdParam) {
+    return this.access.collectionAccess(principal, params.id);
+  }
+
+  /** Replaces the default readers; takes effect on the next query. */
+  @Authorize(Permission.CollectionsManage)
+  @Put(':id/access')
+  @ApiOkResponse({ type: AccessListDto })
+  setAccess(@CurrentPrincipal() principal: Principal, @Param() params: IdParam, @Body() body: AccessListBody) {
+    return this.access.setCollectionAccess(principal, params.id, body);
   }
 
   /** Re-process every current document of the collection from a stage (default: parse). */

@@ -15,12 +15,37 @@ export const collectionSchema = z.object({
 export class CollectionDto extends createZodDto(collectionSchema) {}
 export class CollectionPageDto extends createZodDto(pageSchema(collectionSchema)) {}
 
+export const accessListSchema = z
+  .object({
+    everyone: z.boolean().default(false),
+    users: z.array(z.uuid()).max(1000).default([]),
+    groups: z.array(z.uuid()).max(1000).default([]),
+  })
+  .strict();
+export class AccessListBody extends createZodDto(accessListSchema) {}
+export class AccessListDto extends createZodDto(z.object({ everyone: z.boolean(), users: z.array(z.string()), groups: z.array(z.string()) })) {}
+export class DocumentAccessDto extends createZodDto(
+  z.object({ everyone: z.boolean(), users: z.array(z.string()), groups: z.array(z.string()), inherited: z.boolean(), tokens: z.array(z.string()) }),
+) {}
+export class AccessExplanationDto extends createZodDto(
+  z.object({
+    allowed: z.boolean(),
+    source: z.enum(['document', 'collection']),
+    matchedBy: z.array(z.string()),
+    reason: z.string(),
+    userTokens: z.array(z.string()),
+  }),
+) {}
+export class ExplainQueryDto extends createZodDto(z.object({ userId: z.uuid() }).strict()) {}
+
 export class CreateCollectionBody extends createZodDto(
   z
     .object({
       name: z.string().trim().min(1).max(100),
       description: z.string().max(2000).optional(),
       settings: collectionSettingsSchema.optional(),
+      /** Default readers of the collection's documents; everyone in the tenant when omitted. */
+      access: accessListSchema.optional(),
     })
     .strict(),
 ) {}
