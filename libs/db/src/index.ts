@@ -5,3 +5,4 @@ export * from './prisma';
 export * from './redis';
 export * from './migrate/bootstrap';
 export * from './migrate/migrations';
+export * from './migrate/vector-index';

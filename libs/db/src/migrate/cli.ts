@@ -1,11 +1,13 @@
 import path from 'node:path';
 import { bootstrapDatabase } from './bootstrap';
 import { applyMigrations } from './migrations';
+import { ensureVectorIndex } from './vector-index';
 
 /**
  * `node libs/db/dist/migrate/cli.js [bootstrap] [deploy]`
  * bootstrap: roles, database and pgvector (needs DATABASE_ADMIN_URL, a superuser);
- * deploy: pending migrations as the owner (DATABASE_OWNER_URL).
+ * deploy: pending migrations as the owner (DATABASE_OWNER_URL);
+ * vector-index <model> <dims>: the HNSW index for another embedding model (as the owner).
  */
 async function main(): Promise<void> {
   const steps = process.argv.slice(2);
@@ -22,8 +24,12 @@ async function main(): Promise<void> {
         `[migrate] ${result.applied.length} applied${result.applied.length ? `: ${result.applied.join(', ')}` : ''}; ` +
           `${result.alreadyApplied.length} already applied`,
       );
+    } else if (step === 'vector-index') {
+      const [model, dims] = steps.slice(steps.indexOf(step) + 1);
+      await ensureVectorIndex(ownerUrl, model ?? '', Number(dims));
+      return;
     } else {
-      throw new Error(`Unknown step "${step}" (expected bootstrap or deploy)`);
+      throw new Error(`Unknown step "${step}" (expected bootstrap, deploy or vector-index <model> <dims>)`);
     }
   }
 }
