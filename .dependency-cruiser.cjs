@@ -15,6 +15,7 @@ const libs = {
   storage: ['core'],
   models: ['core'],
   ingestion: ['core', 'db', 'documents', 'storage', 'models', 'jobs', 'metering'],
+  evals: ['core'],
 };
 
 const libRules = Object.entries(libs).map(([lib, allowed]) => {
