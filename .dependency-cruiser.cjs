@@ -16,6 +16,7 @@ const libs = {
   models: ['core'],
   ingestion: ['core', 'db', 'documents', 'storage', 'models', 'jobs', 'metering'],
   evals: ['core'],
+  retrieval: ['core', 'db', 'models'],
 };
 
 const libRules = Object.entries(libs).map(([lib, allowed]) => {

@@ -6,7 +6,7 @@ import { DbModule } from '@quarry/db';
 import { AuthGuard, IdentityModule, type AuthenticatedRequest } from '@quarry/identity';
 import { IngestionModule } from '@quarry/ingestion';
 import { MeteringModule } from '@quarry/metering';
-import { embeddingProvidersFactory } from '@quarry/models';
+import { RetrievalModule } from '@quarry/retrieval';
 import { ObservabilityModule } from '@quarry/observability';
 import type { Request } from 'express';
 import { ClsModule } from 'nestjs-cls';
@@ -20,6 +20,7 @@ import { AuthController } from './controllers/auth.controller';
 import { GroupsController } from './controllers/groups.controller';
 import { MeController } from './controllers/me.controller';
 import { PlatformController } from './controllers/platform.controller';
+import { SearchController } from './controllers/search.controller';
 import { UsersController } from './controllers/users.controller';
 import type { ApiEnv } from './config';
 import { HealthChecks } from './health-checks';
@@ -71,6 +72,7 @@ export class AppModule {
         MeteringModule,
         IdentityModule,
         IngestionModule,
+        RetrievalModule,
       ],
       controllers: [
         AuthController,
@@ -82,6 +84,7 @@ export class AppModule {
         PlatformController,
         CollectionsController,
         DocumentsController,
+        SearchController,
       ],
       providers: [
         { provide: APP_GUARD, useExisting: AuthGuard },
@@ -89,7 +92,6 @@ export class AppModule {
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_INTERCEPTOR, useClass: LogContextInterceptor },
         HealthChecks,
-        embeddingProvidersFactory,
       ],
     };
   }

@@ -82,7 +82,7 @@ export class CollectionsService {
     principal: Principal,
     id: string,
     input: Partial<CollectionInput>,
-  ): Promise<{ collection: CollectionView; embeddingModelChanged: boolean; chunkingChanged: boolean }> {
+  ): Promise<{ collection: CollectionView; embeddingModelChanged: boolean; chunkingChanged: boolean; languageChanged: boolean }> {
     return this.uniqueName(() =>
       this.db.tenant(principal, async (tx) => {
         const before = await tx.collection.findFirst({ where: { tenantId: principal.tenantId, id } });
@@ -97,13 +97,14 @@ export class CollectionsService {
         });
         const embeddingModelChanged = previous.embeddingModel !== settings.embeddingModel;
         const chunkingChanged = JSON.stringify(previous.chunking) !== JSON.stringify(settings.chunking);
+        const languageChanged = previous.language !== settings.language;
         await this.audit.record(principal, {
           action: 'collection.update',
           outcome: 'success',
           target: { type: 'collection', id },
-          metadata: { embeddingModelChanged, chunkingChanged, name: row.name },
+          metadata: { embeddingModelChanged, chunkingChanged, languageChanged, name: row.name },
         });
-        return { collection: toView(row), embeddingModelChanged, chunkingChanged };
+        return { collection: toView(row), embeddingModelChanged, chunkingChanged, languageChanged };
       }),
     );
   }

@@ -114,7 +114,7 @@ export class IntakeService {
   }
 
   /** Re-runs every current document of a collection from `fromStage` (chunk after a settings change, embed after a model change). */
-  async reindex(principal: Principal, collectionId: string, fromStage: 'parse' | 'chunk' | 'embed', reason: 'reindex' | 'model_change'): Promise<number> {
+  async reindex(principal: Principal, collectionId: string, fromStage: 'parse' | 'chunk' | 'embed' | 'index', reason: 'reindex' | 'model_change'): Promise<number> {
     await this.collections.get(principal, collectionId);
     const ids = await this.documents.currentIds(principal, collectionId);
     // Old chunks keep serving until each document's index stage swaps in the new ones.

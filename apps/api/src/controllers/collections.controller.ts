@@ -66,6 +66,7 @@ export class CollectionsController {
     const result = await this.collections.update(principal, params.id, body);
     if (result.chunkingChanged) await this.intake.reindex(principal, params.id, 'chunk', 'reindex');
     else if (result.embeddingModelChanged) await this.intake.reindex(principal, params.id, 'embed', 'model_change');
+    else if (result.languageChanged) await this.intake.reindex(principal, params.id, 'index', 'reindex');
     return result.collection;
   }
 

@@ -19,7 +19,7 @@ export interface IndexResult {
 export class IndexWriter {
   constructor(private readonly db: Database) {}
 
-  async replace(scope: TenantScope, documentId: string, model: string, chunks: readonly PlannedChunk[]): Promise<IndexResult> {
+  async replace(scope: TenantScope, documentId: string, model: string, language: string, chunks: readonly PlannedChunk[]): Promise<IndexResult> {
     return this.db.tenant(scope, async (tx) => {
       // Lock the document row: two runs of one document (a retry racing a stalled job) serialise here.
       const [doc] = await tx.$queryRaw<{ lineage_id: string; version: number; superseded_at: Date | null }[]>`
@@ -32,11 +32,11 @@ export class IndexWriter {
       const rows = chunks.map((chunk) => ({ ...chunk, id: uuidv7() }));
       const inserted = await tx.$executeRaw`
         INSERT INTO chunks (id, tenant_id, document_id, ordinal, text, content_hash, token_count, heading_path,
-                            page_start, page_end, char_start, char_end, embedding, embedding_model, acl, metadata, created_at)
+                            page_start, page_end, char_start, char_end, embedding, embedding_model, acl, ts_config, metadata, created_at)
         SELECT r.id, ${scope.tenantId}::uuid, ${documentId}::uuid, r.ordinal, r.text, r."contentHash", r."tokenCount",
                r."headingPath", r."pageStart", r."pageEnd", r."charStart", r."charEnd", ec.embedding, ${model},
                (SELECT d.acl FROM documents d WHERE d.tenant_id = ${scope.tenantId}::uuid AND d.id = ${documentId}::uuid),
-               '{}'::jsonb, now()
+               ${language}::regconfig, '{}'::jsonb, now()
         FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(
                id uuid, ordinal int, text text, "contentHash" text, "tokenCount" int, "headingPath" text[],
                "pageStart" int, "pageEnd" int, "charStart" int, "charEnd" int)

@@ -60,6 +60,7 @@ interface StageState {
   doc: DocumentModel;
   model: string;
   keepVersions: number;
+  language: string;
   maxTokens: number;
   overlapTokens: number;
   reason: string;
@@ -96,6 +97,7 @@ export class IngestionPipeline {
       doc,
       model,
       keepVersions: collection.settings.keepVersions,
+      language: collection.settings.language,
       maxTokens: collection.settings.chunking.maxTokens,
       overlapTokens: collection.settings.chunking.overlapTokens,
       reason: request.reason,
@@ -266,7 +268,7 @@ export class IngestionPipeline {
     // The stage run is completed in the same transaction that swaps the chunks and marks the document
     // indexed, so nobody sees an indexed document whose index run is still "running".
     const result = await this.deps.db.tenant(state.scope, async () => {
-      const replaced = await this.writer.replace(state.scope, state.doc.id, state.model, chunks);
+      const replaced = await this.writer.replace(state.scope, state.doc.id, state.model, state.language, chunks);
       await this.deps.documents.completeStage(state.scope, runId, { chunks: replaced.chunks, supersededVersions: replaced.supersededVersions });
       return replaced;
     });
