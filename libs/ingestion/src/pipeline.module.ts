@@ -3,7 +3,7 @@ import { CONFIG } from '@quarry/core';
 import { Database } from '@quarry/db';
 import { CollectionsService, DocumentsService } from '@quarry/documents';
 import { MeteringModule, UsageWriter } from '@quarry/metering';
-import { embeddingProvidersFactory, EmbeddingProviders } from '@quarry/models';
+import { EmbeddingProviders, ThreadedUseLiteEmbeddingProvider, threadedEmbeddingProvidersFactory } from '@quarry/models';
 import { OBJECT_STORAGE, type ObjectStorage } from '@quarry/storage';
 import type { IngestionWorkerConfig } from './config';
 import { IngestionModule } from './ingestion.module';
@@ -35,7 +35,7 @@ function createParser(config: IngestionWorkerConfig): DocumentParser {
 @Module({
   imports: [IngestionModule, MeteringModule],
   providers: [
-    embeddingProvidersFactory,
+    threadedEmbeddingProvidersFactory,
     { provide: DOCUMENT_PARSER, inject: [CONFIG], useFactory: createParser },
     {
       provide: IngestionPipeline,
@@ -70,9 +70,15 @@ function createParser(config: IngestionWorkerConfig): DocumentParser {
   exports: [IngestionPipeline, EmbeddingProviders, IngestionModule, DOCUMENT_PARSER],
 })
 export class PipelineModule implements OnModuleDestroy {
-  constructor(@Inject(DOCUMENT_PARSER) private readonly parser: DocumentParser) {}
+  constructor(
+    @Inject(DOCUMENT_PARSER) private readonly parser: DocumentParser,
+    private readonly models: EmbeddingProviders,
+  ) {}
 
   async onModuleDestroy(): Promise<void> {
     if (this.parser instanceof ParserPool) await this.parser.close();
+    for (const provider of this.models.all()) {
+      if (provider instanceof ThreadedUseLiteEmbeddingProvider) await provider.close();
+    }
   }
 }

@@ -7,3 +7,4 @@ export * from './openai-compatible.provider';
 export type { BackoffPolicy } from './retry';
 export * from './config';
 export * from './registry';
+export * from './threaded-use-lite.provider';

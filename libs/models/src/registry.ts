@@ -4,6 +4,7 @@ import { embeddingSettings, type EmbeddingEnv, type EmbeddingSettings } from './
 import { EmbeddingError, type EmbeddingProvider } from './embedding-provider';
 import { OpenAiCompatibleEmbeddingProvider } from './openai-compatible.provider';
 import { TransformersEmbeddingProvider } from './transformers.provider';
+import { ThreadedUseLiteEmbeddingProvider } from './threaded-use-lite.provider';
 import { UseLiteEmbeddingProvider } from './use-lite.provider';
 
 /**
@@ -26,8 +27,10 @@ export class EmbeddingProviders {
   }
 
   /** Builds every configured provider. Nothing loads yet; a local model's directory is checked now. */
-  static fromSettings(settings: EmbeddingSettings): EmbeddingProviders {
-    const providers: EmbeddingProvider[] = [new UseLiteEmbeddingProvider(settings.useLite)];
+  /** `threaded`: run the embedded model on a worker thread (for processes that do other work meanwhile). */
+  static fromSettings(settings: EmbeddingSettings, options: { threaded?: boolean } = {}): EmbeddingProviders {
+    const useLite = options.threaded ? new ThreadedUseLiteEmbeddingProvider(settings.useLite) : new UseLiteEmbeddingProvider(settings.useLite);
+    const providers: EmbeddingProvider[] = [useLite];
     if (settings.openAiCompatible) providers.push(new OpenAiCompatibleEmbeddingProvider(settings.openAiCompatible));
     if (settings.transformers) providers.push(new TransformersEmbeddingProvider(settings.transformers));
     return new EmbeddingProviders(providers, settings.defaultModel);
@@ -66,4 +69,11 @@ export const embeddingProvidersFactory: FactoryProvider<EmbeddingProviders> = {
   provide: EmbeddingProviders,
   inject: [CONFIG],
   useFactory: (config: EmbeddingEnv) => EmbeddingProviders.fromSettings(embeddingSettings(config)),
+};
+
+/** The same, with the embedded model on its own thread: for the ingestion worker. */
+export const threadedEmbeddingProvidersFactory: FactoryProvider<EmbeddingProviders> = {
+  provide: EmbeddingProviders,
+  inject: [CONFIG],
+  useFactory: (config: EmbeddingEnv) => EmbeddingProviders.fromSettings(embeddingSettings(config), { threaded: true }),
 };
