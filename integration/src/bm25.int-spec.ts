@@ -31,7 +31,7 @@ describe('BM25 in Postgres: exact statistics and scores', () => {
       for (const [ordinal, text] of texts.entries()) {
         await tx.$executeRaw`
           INSERT INTO chunks (id, tenant_id, document_id, ordinal, text, acl, ts_config)
-          VALUES (${randomUUID()}::uuid, ${scope.tenantId}::uuid, ${id}::uuid, ${ordinal}, ${text}, '{everyone}', ${language}::regconfig)`;
+          VALUES (${randomUUID()}::uuid, ${scope.tenantId}::uuid, ${id}::uuid, ${ordinal}, ${text}, '{everyone}', ${language})`;
       }
     });
     return id;
@@ -123,7 +123,7 @@ describe('BM25 in Postgres: exact statistics and scores', () => {
         FROM chunks c, unnest(c.tsv) u GROUP BY c.id`,
     );
     const [{ terms = [] } = {}] = await db.tenant(tenant, (tx) =>
-      tx.$queryRaw<{ terms: string[] }[]>`SELECT tsvector_to_array(to_tsvector('english', ${query})) AS terms`,
+      tx.$queryRaw<{ terms: string[] }[]>`SELECT tsvector_to_array(quarry_tsvector('english', ${query})) AS terms`,
     );
     const { k1, b } = bm25Defaults;
     const avg = stats.total / stats.n;

@@ -36,7 +36,7 @@ export class IndexWriter {
         SELECT r.id, ${scope.tenantId}::uuid, ${documentId}::uuid, r.ordinal, r.text, r."contentHash", r."tokenCount",
                r."headingPath", r."pageStart", r."pageEnd", r."charStart", r."charEnd", ec.embedding, ${model},
                (SELECT d.acl FROM documents d WHERE d.tenant_id = ${scope.tenantId}::uuid AND d.id = ${documentId}::uuid),
-               ${language}::regconfig, '{}'::jsonb, now()
+               ${language}, '{}'::jsonb, now()
         FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(
                id uuid, ordinal int, text text, "contentHash" text, "tokenCount" int, "headingPath" text[],
                "pageStart" int, "pageEnd" int, "charStart" int, "charEnd" int)

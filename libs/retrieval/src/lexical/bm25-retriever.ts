@@ -36,7 +36,7 @@ export class Bm25Retriever {
     return this.db.tenant(scope, async (tx) => {
       const rows = await tx.$queryRaw<{ id: string; document_id: string; score: number }[]>`
         WITH terms AS (
-          SELECT DISTINCT unnest(tsvector_to_array(to_tsvector(${query.language}::regconfig, ${query.text}))) AS term
+          SELECT DISTINCT unnest(tsvector_to_array(quarry_tsvector(${query.language}, ${query.text}))) AS term
         ), stats AS (
           SELECT chunk_count::float8 AS n, total_length::float8 / greatest(chunk_count, 1) AS avg_length
           FROM lexical_stats WHERE tenant_id = ${scope.tenantId}::uuid
@@ -78,7 +78,7 @@ export class TsRankRetriever {
       const rows = await tx.$queryRaw<{ id: string; document_id: string; score: number }[]>`
         WITH wanted AS (
           SELECT string_agg(quote_literal(term), ' | ')::tsquery AS q
-          FROM (SELECT DISTINCT unnest(tsvector_to_array(to_tsvector(${query.language}::regconfig, ${query.text}))) AS term) t
+          FROM (SELECT DISTINCT unnest(tsvector_to_array(quarry_tsvector(${query.language}, ${query.text}))) AS term) t
         )
         SELECT c.id, c.document_id, ts_rank_cd(c.tsv, w.q) AS score FROM chunks c, wanted w
         WHERE w.q IS NOT NULL AND c.tenant_id = ${scope.tenantId}::uuid AND c.tsv @@ w.q AND ${query.filter}
