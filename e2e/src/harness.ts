@@ -159,6 +159,12 @@ export class AppProcess {
     throw new Error(`${this.name} not ready at ${probe} within ${timeoutMs} ms (last: ${last}).\n${this.describe()}`);
   }
 
+  /** Sends `signal` (e.g. SIGKILL to simulate a crash) and waits until the process has exited. */
+  async kill(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (!this.exit) this.child.kill(signal);
+    return this.exited;
+  }
+
   /** SIGTERM, then SIGKILL after 5 s. */
   async stop(): Promise<void> {
     if (this.exit) return;
@@ -194,14 +200,30 @@ export interface StackOptions {
 /** One API (and usually one worker) for a spec file, with the platform token the harness made up. */
 export class Stack {
   readonly http: HttpClient;
+  /** Workers started later with startWorker (stopped with the stack). */
+  readonly extraWorkers: AppProcess[] = [];
 
   constructor(
     readonly api: AppProcess,
     readonly worker: AppProcess | undefined,
     readonly platformToken: string,
     readonly redisPrefix: string,
+    /** The environment both processes got (Redis prefix, platform token hash, ...), for startWorker. */
+    readonly env: EnvOverrides = {},
   ) {
     this.http = new HttpClient(api.url);
+  }
+
+  /**
+   * Starts one more worker process against this stack (same database, Redis prefix and storage), with
+   * the stack's environment plus `env` (e.g. WORKER_TENANTS), on a port of its own; waits until it is ready.
+   */
+  async startWorker(env: EnvOverrides = {}, name = `worker-${this.extraWorkers.length + 2}`): Promise<AppProcess> {
+    const port = await freePort();
+    const worker = AppProcess.spawn(name, workerMain, port, { ...this.env, ...env, WORKER_PORT: String(port) });
+    this.extraWorkers.push(worker);
+    await worker.waitFor('/health/ready');
+    return worker;
   }
 
   get workerUrl(): string {
@@ -211,7 +233,7 @@ export class Stack {
 
   /** Stops both processes, then deletes this stack's Redis keys (queues, schedulers, rate-limit counters). */
   async stop(): Promise<void> {
-    await Promise.all([this.api.stop(), this.worker?.stop()]);
+    await Promise.all([this.api.stop(), this.worker?.stop(), ...this.extraWorkers.map((worker) => worker.stop())]);
     await deleteRedisKeys(this.redisPrefix);
   }
 }
@@ -261,7 +283,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await Promise.all([api.stop(), worker?.stop()]);
     throw error;
   }
-  return new Stack(api, worker, platformToken, redisPrefix);
+  return new Stack(api, worker, platformToken, redisPrefix, common);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -515,9 +537,8 @@ export interface SeededTenant {
   password: string;
 }
 
-/** POST /v1/platform/tenants with a bootstrap owner; slug and email unique per call. */
-export async function createTenant(stack: Stack, label = 't'): Promise<SeededTenant> {
-  const slug = uniqueSlug(label);
+/** POST /v1/platform/tenants with a bootstrap owner; slug (unless given) and email unique per call. */
+export async function createTenant(stack: Stack, label = 't', slug = uniqueSlug(label)): Promise<SeededTenant> {
   const ownerEmail = uniqueEmail(`${label}-owner`);
   const response = await stack.http.post<{ tenant: Tenant; owner: User | null }>('/v1/platform/tenants', {
     as: { bearer: stack.platformToken },

@@ -15,6 +15,8 @@ export interface StageRun {
   stage: string;
   status: string;
   attempt: number;
+  startedAt: string;
+  finishedAt: string | null;
   durationMs: number | null;
   error: string | null;
   details: Record<string, unknown>;

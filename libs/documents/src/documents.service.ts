@@ -299,14 +299,25 @@ export class DocumentsService {
 
   // ---- stage bookkeeping, used by the ingestion pipeline ----
 
-  async beginStage(scope: TenantScope, documentId: string, stage: Stage, attempt: number): Promise<string> {
+  /**
+   * Records the start of a stage. A run still marked running belongs to a worker that died mid-stage
+   * (killed, out of memory): it is closed as interrupted, so the history shows what happened. The attempt
+   * number counts this stage's runs for the document, including interrupted ones.
+   */
+  async beginStage(scope: TenantScope, documentId: string, stage: Stage): Promise<string> {
     return this.db.tenant(scope, async (tx) => {
+      const now = new Date();
+      await tx.documentStageRun.updateMany({
+        where: { tenantId: scope.tenantId, documentId, status: 'running' },
+        data: { status: 'interrupted', finishedAt: now, error: 'WORKER_LOST: the worker stopped before the stage finished' },
+      });
       await tx.document.update({
         where: { id: documentId, tenantId: scope.tenantId },
         data: { status: statusOfStage[stage], stage, errorCode: null, errorMessage: null, failedStage: null },
       });
+      const previous = await tx.documentStageRun.count({ where: { tenantId: scope.tenantId, documentId, stage } });
       const run = await tx.documentStageRun.create({
-        data: { tenantId: scope.tenantId, documentId, stage, status: 'running', attempt },
+        data: { tenantId: scope.tenantId, documentId, stage, status: 'running', attempt: previous + 1 },
       });
       return run.id;
     });

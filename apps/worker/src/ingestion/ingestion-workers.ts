@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { CONFIG, type WorkerConfig } from '@quarry/core';
+import { CONFIG, tenantScope, type WorkerConfig } from '@quarry/core';
 import { IngestionPipeline, IngestionQueue, PermanentStageError, type IngestionWorkerConfig } from '@quarry/ingestion';
 import { bullRootOptions, ingestDocumentJob, ingestQueueName, JobContractError, openEnvelope } from '@quarry/jobs';
 import { Metrics } from '@quarry/observability';
@@ -70,6 +70,13 @@ export class IngestionWorkers implements OnApplicationBootstrap, OnApplicationSh
         maxStalledCount: 3,
       });
       worker.on('error', (error) => this.logger.error({ err: error, queue: name }, 'Ingestion worker error'));
+      // 'completed' and 'failed' fire after the job has left the active set, so a new job can be added.
+      const rerun = (job: Job | undefined) => {
+        this.queueRerun(job).catch((error: unknown) => this.logger.error({ err: error }, 'Could not queue a re-run'));
+      };
+      // After a failure that will be retried, the job is waiting again and the re-run just widens it.
+      worker.on('completed', rerun);
+      worker.on('failed', rerun);
       this.workers.push(worker);
     }
     this.logger.log(`Ingestion workers on ${this.queueNames().join(', ')} (concurrency ${this.config.INGEST_CONCURRENCY})`);
@@ -95,12 +102,14 @@ export class IngestionWorkers implements OnApplicationBootstrap, OnApplicationSh
       await job.moveToDelayed(Date.now() + 250 + Math.floor(Math.random() * 250), token);
       throw new DelayedError();
     }
-    const attempt = job.attemptsMade + 1;
-    const finalAttempt = attempt >= (job.opts.attempts ?? 1);
+    const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const stop = this.stageSeconds.startTimer();
+    // Keep the tenant's run slot fresh for the whole job, however long one stage takes.
+    const keepSlot = setInterval(() => {
+      fairness.heartbeat(payload.tenantId, jobId).catch(() => undefined);
+    }, Math.max(500, Math.floor(this.config.INGEST_LOCK_MS / 2)));
     try {
       const outcome = await this.pipeline.run(payload, {
-        attempt,
         finalAttempt,
         heartbeat: () => fairness.heartbeat(payload.tenantId, jobId),
       });
@@ -116,7 +125,16 @@ export class IngestionWorkers implements OnApplicationBootstrap, OnApplicationSh
       if (finalAttempt) await fairness.release(payload.tenantId, payload.documentId);
       throw error;
     } finally {
+      clearInterval(keepSlot);
       await fairness.finish(payload.tenantId, jobId);
     }
+  }
+
+  /** A re-index asked for while this document's job ran is queued now that the job is gone. */
+  private async queueRerun(job: Job | undefined): Promise<void> {
+    const documentId = (job?.data as { payload?: { documentId?: string } } | undefined)?.payload?.documentId;
+    if (!documentId) return;
+    const rerun = await this.queue.takeRerun(documentId);
+    if (rerun) await this.queue.enqueue(tenantScope(rerun.tenantId), documentId, rerun.fromStage, 'reindex');
   }
 }

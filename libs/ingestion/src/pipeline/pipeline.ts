@@ -39,10 +39,9 @@ export interface RunRequest {
 }
 
 export interface RunContext {
-  attempt: number;
   /** No retry follows this attempt: a failure now fails the document. */
   finalAttempt: boolean;
-  /** Called between stages, so long documents keep their fairness slot. */
+  /** Called between stages (the worker also keeps the job's fairness slot fresh on a timer). */
   heartbeat: () => Promise<void>;
 }
 
@@ -108,7 +107,7 @@ export class IngestionPipeline {
     const plan = doc.sourceType === 'url' ? urlStages : uploadStages;
     const start = Math.max(0, plan.indexOf(request.fromStage));
     for (const stage of plan.slice(start)) {
-      const runId = await this.deps.documents.beginStage(scope, doc.id, stage, context.attempt);
+      const runId = await this.deps.documents.beginStage(scope, doc.id, stage);
       try {
         const details = await this.runStage(stage, state, runId);
         if (details !== 'recorded') await this.deps.documents.completeStage(scope, runId, details);
