@@ -5,6 +5,7 @@
  */
 import { uniqueSuffix } from '@quarry/testing';
 import type { BenchFile } from './corpus';
+import { batches } from './measure';
 
 export const PASSWORD = 'bench-password-correct-horse';
 
@@ -48,6 +49,58 @@ interface Page<T> {
   nextCursor: string | null;
 }
 
+export interface CollectionInfo {
+  id: string;
+  name: string;
+  chunking: { maxTokens: number; overlapTokens: number };
+  /** Text-search configuration of the collection ('english', …). */
+  language: string;
+  /** Null: the deployment's default model. */
+  embeddingModel: string | null;
+}
+
+interface CollectionBody {
+  id: string;
+  name: string;
+  settings: { chunking: { maxTokens: number; overlapTokens: number }; language: string; embeddingModel?: string | null };
+}
+
+function collectionInfo(body: CollectionBody): CollectionInfo {
+  return {
+    id: body.id,
+    name: body.name,
+    chunking: body.settings.chunking,
+    language: body.settings.language,
+    embeddingModel: body.settings.embeddingModel ?? null,
+  };
+}
+
+export type SearchMode = 'lexical' | 'dense' | 'hybrid';
+
+/** The body of POST /v1/search (apps/api/src/dto/search.dto.ts). */
+export interface SearchRequestBody {
+  query: string;
+  collectionIds?: string[];
+  topK: number;
+  mode: SearchMode;
+  rerank?: boolean;
+  debug?: boolean;
+}
+
+export interface SearchResponseBody {
+  results: {
+    rank: number;
+    chunkId: string;
+    documentId: string;
+    documentName: string;
+    scores: { lexical: number | null; dense: number | null; fused: number };
+  }[];
+  rerank: { requested: boolean; applied: boolean; reason: string | null };
+  notices: string[];
+  timingsMs: { embed: number; lexical: number; dense: number; fuse: number; total: number };
+  trace?: { stage: string; timingMs: number; candidates: { chunkId: string; rank: number; score: number }[] }[];
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -86,6 +139,12 @@ export class PlatformApi {
       201,
       `create tenant ${slug}`,
     );
+    return this.signIn(slug, body.tenant.id);
+  }
+
+  /** Signs in as the owner of a tenant created by `createTenant` (here or in an earlier run against the same database). */
+  async signIn(slug: string, tenantId: string): Promise<TenantApi> {
+    const email = `owner@${slug}.bench.example.com`;
     const login = await call<{ csrfToken: string }>(
       `${this.baseUrl}/v1/auth/login`,
       {
@@ -101,7 +160,7 @@ export class PlatformApi {
       .map((header) => header.split(';')[0]?.trim() ?? '')
       .find((pair) => pair.startsWith('quarry_session='));
     if (!cookie) throw new Error(`sign in to ${slug}: no session cookie`);
-    return new TenantApi(this.baseUrl, body.tenant.id, slug, cookie, login.body.csrfToken);
+    return new TenantApi(this.baseUrl, tenantId, slug, cookie, login.body.csrfToken);
   }
 }
 
@@ -118,8 +177,8 @@ export class TenantApi {
     return { accept: 'application/json', cookie: this.cookie, ...(unsafe ? { 'x-csrf-token': this.csrfToken } : {}) };
   }
 
-  async createCollection(name: string, chunking: { maxTokens: number; overlapTokens: number }): Promise<{ id: string; chunking: { maxTokens: number; overlapTokens: number } }> {
-    const { body } = await call<{ id: string; settings: { chunking: { maxTokens: number; overlapTokens: number } } }>(
+  async createCollection(name: string, chunking: { maxTokens: number; overlapTokens: number }): Promise<CollectionInfo> {
+    const { body } = await call<CollectionBody>(
       `${this.baseUrl}/v1/collections`,
       {
         method: 'POST',
@@ -129,7 +188,25 @@ export class TenantApi {
       201,
       `create collection ${name}`,
     );
-    return { id: body.id, chunking: body.settings.chunking };
+    return collectionInfo(body);
+  }
+
+  /** GET /v1/collections/:id. */
+  async collection(id: string): Promise<CollectionInfo> {
+    return collectionInfo((await call<CollectionBody>(`${this.baseUrl}/v1/collections/${id}`, { headers: this.headers(false) }, 200, `get collection ${id}`)).body);
+  }
+
+  /** POST /v1/search, with the client-side round trip (request sent to response parsed) in milliseconds. */
+  async search(request: SearchRequestBody, timeoutMs = 30_000): Promise<{ response: SearchResponseBody; roundTripMs: number }> {
+    const started = performance.now();
+    const { body } = await call<SearchResponseBody>(
+      `${this.baseUrl}/v1/search`,
+      { method: 'POST', headers: { ...this.headers(true), 'content-type': 'application/json' }, body: JSON.stringify(request) },
+      200,
+      'search',
+      timeoutMs,
+    );
+    return { response: body, roundTripMs: performance.now() - started };
   }
 
   /** One multipart request with every file (POST /v1/collections/:id/documents). */
@@ -179,4 +256,25 @@ export class TenantApi {
   async document(id: string): Promise<DocumentView> {
     return (await call<DocumentView>(`${this.baseUrl}/v1/documents/${id}`, { headers: this.headers(false) }, 200, `get document ${id}`)).body;
   }
+}
+
+/** Uploads the files in multipart requests of `batchSize` files, in order; the documents the API answered with. */
+export async function uploadAll(
+  tenant: TenantApi,
+  collectionId: string,
+  files: readonly BenchFile[],
+  batchSize: number,
+): Promise<{ documents: DocumentView[]; duplicates: number; requests: number }> {
+  const documents: DocumentView[] = [];
+  let duplicates = 0;
+  let requests = 0;
+  for (const batch of batches(files, batchSize)) {
+    const items = await tenant.upload(collectionId, batch);
+    requests += 1;
+    for (const item of items) {
+      if (item.duplicate) duplicates += 1;
+      if (item.document) documents.push(item.document);
+    }
+  }
+  return { documents, duplicates, requests };
 }

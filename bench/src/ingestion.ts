@@ -16,7 +16,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { UseLiteEmbeddingProvider } from '@quarry/models';
-import type { DocumentView, TenantApi } from './api';
+import { uploadAll, type TenantApi } from './api';
 import { alterOneSentence, changedIndices, loadCorpus, planChunks, toFile, type BenchFile, type CorpusRecord, type PlannedChunks } from './corpus';
 import { batches, cpuSnapshot, cpuUse, documentTimings, lastIndexedAt, log, waitForDocuments, waitUntilSettled, type CpuUse, type DocumentTimings } from './measure';
 import { FULL_FAIRNESS_BACKLOG, FULL_FAIRNESS_DOCS, parseOptions, usage, type IngestionBenchOptions } from './options';
@@ -276,26 +276,6 @@ async function rawBaseline(plan: PlannedChunks, batchSize: number): Promise<RawR
 // ---------------------------------------------------------------------------------------------------------
 // Full ingest
 // ---------------------------------------------------------------------------------------------------------
-
-async function uploadAll(
-  tenant: TenantApi,
-  collectionId: string,
-  files: readonly BenchFile[],
-  batchSize: number,
-): Promise<{ documents: DocumentView[]; duplicates: number; requests: number }> {
-  const documents: DocumentView[] = [];
-  let duplicates = 0;
-  let requests = 0;
-  for (const batch of batches(files, batchSize)) {
-    const items = await tenant.upload(collectionId, batch);
-    requests += 1;
-    for (const item of items) {
-      if (item.duplicate) duplicates += 1;
-      if (item.document) documents.push(item.document);
-    }
-  }
-  return { documents, duplicates, requests };
-}
 
 async function fullIngest(
   stack: Stack,
