@@ -1,89 +1,82 @@
-import type { TenantScope } from '@quarry/core';
-import { Prisma, type Database } from '@quarry/db';
+import { AppError, ErrorCode, type TenantScope } from '@quarry/core';
+import type { Database } from '@quarry/db';
 import type { Candidate } from '../fusion/fusion';
+import { checkLexicalQuery, queryTerms, type LexicalQuery } from './query-terms';
 
-export interface LexicalQuery {
-  text: string;
-  /** Text-search configuration of the collections searched ('english', 'simple', …). */
-  language: string;
-  limit: number;
-  /** Conditions on chunks `c` (collections, ACL, filters), parameterised. */
-  filter: Prisma.Sql;
-}
+export { maxQueryTerms, type LexicalQuery } from './query-terms';
 
 export interface Bm25Params {
+  /** Term-frequency saturation: 0 ignores repetitions, larger lets them count longer. */
   k1: number;
+  /** Length normalisation: 0 ignores chunk length, 1 divides fully by relative length. */
   b: number;
 }
 
-/** Anserini's BM25 defaults for passage-sized documents. */
+/** Anserini's BM25 defaults for passage-sized documents (measured on SciFact in the retrieval report). */
 export const bm25Defaults: Bm25Params = { k1: 0.9, b: 0.4 };
 
-const languagePattern = /^[a-z_]{1,40}$/;
-
 /**
- * BM25 in Postgres: the query is tokenised with the collection's text-search configuration (so its terms
- * are the chunks' terms), candidates come from the GIN index on `chunks.tsv`, and each is scored from its
- * term frequencies and the tenant's exact statistics (`lexical_terms`, `lexical_stats`) with Lucene's IDF
- * ln(1 + (N − df + 0.5) / (df + 0.5)). A query of stop words only has no terms and matches nothing,
- * without scanning.
+ * BM25 in Postgres, exact: every chunk matching at least one query term is scored, from its term frequencies
+ * (tsvector positions) and the tenant's statistics kept by the chunks triggers (`lexical_terms.df`,
+ * `lexical_stats` for N and the average length):
+ *
+ *   score(c) = Σ_t  qtf(t) · idf(t) · tf(t,c)·(k1 + 1) / (tf(t,c) + k1·(1 − b + b·len(c)/avglen))
+ *   idf(t)   = ln(1 + (N − df(t) + 0.5) / (df(t) + 0.5))                      (Lucene's IDF, never negative)
+ *
+ * qtf is how often the term occurs in the query (Anserini's bag-of-words query weighs repeated terms the same
+ * way). The length is the number of term occurrences with stop words removed, as Lucene counts indexed tokens.
+ *
+ * Two statements in one tenant transaction: the query's terms (`queryTerms`), then candidates from the GIN
+ * index on `chunks.tsv`, scored in one pass. Candidates come through `quarry_lexical_candidates()` (current
+ * tenant only; see migration 20261125020500): under RLS the planner may not use `tsv @@ …` as an index
+ * condition, so a plain `WHERE c.tsv @@ …` would read every chunk of the tenant. The caller's filter is then
+ * applied to the candidates' chunk rows, under RLS as usual. Only the query's own lexemes of a candidate are
+ * unpacked (`setweight` marks them, `ts_filter` keeps them), not its whole tsvector. Stop-word-only, empty
+ * and unknown-word queries return [] after the first statement, without touching chunks.
+ * Ties are broken by chunk id, so equal scores come back in a stable order.
  */
 export class Bm25Retriever {
   constructor(private readonly db: Database) {}
 
-  async search(scope: TenantScope, query: LexicalQuery, params: Bm25Params = bm25Defaults): Promise<Candidate[]> {
-    if (!languagePattern.test(query.language)) throw new Error(`invalid text search configuration ${query.language}`);
+  async search(scope: TenantScope, query: LexicalQuery, params: Partial<Bm25Params> = {}): Promise<Candidate[]> {
+    checkLexicalQuery(query);
+    const { k1, b } = { ...bm25Defaults, ...params };
+    if (!(Number.isFinite(k1) && k1 >= 0 && Number.isFinite(b) && b >= 0 && b <= 1)) {
+      throw new AppError(400, ErrorCode.ValidationFailed, `Invalid BM25 parameters k1=${k1} b=${b} (k1 ≥ 0, 0 ≤ b ≤ 1)`);
+    }
     return this.db.tenant(scope, async (tx) => {
+      const wanted = await queryTerms(tx, scope, query);
+      if (!wanted) return [];
+      // chunks.tsv was made with setweight-able default weights (D), so marking the query's lexemes with A and
+      // keeping A leaves exactly the matched lexemes with all their positions.
       const rows = await tx.$queryRaw<{ id: string; document_id: string; score: number }[]>`
-        WITH terms AS (
-          SELECT DISTINCT unnest(tsvector_to_array(quarry_tsvector(${query.language}, ${query.text}))) AS term
-        ), stats AS (
-          SELECT chunk_count::float8 AS n, total_length::float8 / greatest(chunk_count, 1) AS avg_length
-          FROM lexical_stats WHERE tenant_id = ${scope.tenantId}::uuid
-        ), weights AS (
-          SELECT t.term, ln(1 + (s.n - t.df + 0.5) / (t.df + 0.5)) AS idf
-          FROM lexical_terms t JOIN terms q ON q.term = t.term CROSS JOIN stats s
-          WHERE t.tenant_id = ${scope.tenantId}::uuid
-        ), wanted AS (
-          -- Lexemes are already normalised: quote each and OR them into a tsquery without re-parsing user text.
-          SELECT string_agg(quote_literal(term), ' | ')::tsquery AS q FROM weights
-        ), candidates AS (
-          SELECT c.id, c.document_id, c.tsv, c.lex_length FROM chunks c, wanted w
-          WHERE w.q IS NOT NULL AND c.tenant_id = ${scope.tenantId}::uuid AND c.tsv @@ w.q AND ${query.filter}
-        ), params AS (
-          SELECT ${params.k1}::float8 AS k1, ${params.b}::float8 AS b
+        WITH corpus AS MATERIALIZED (
+          SELECT s.chunk_count::float8 AS n, s.total_length::float8 / nullif(s.chunk_count, 0) AS avg_length
+          FROM lexical_stats s WHERE s.tenant_id = ${scope.tenantId}::uuid
+        ), weights AS MATERIALIZED (
+          SELECT q.term, q.count * ln(1 + (corpus.n - t.df + 0.5) / (t.df + 0.5)) AS weight
+          FROM unnest(${wanted.terms}::text[], ${wanted.counts}::int[]) AS q(term, count)
+          JOIN lexical_terms t ON t.tenant_id = ${scope.tenantId}::uuid AND t.term = q.term
+          CROSS JOIN corpus
+        ), candidates AS MATERIALIZED (
+          SELECT c.id, c.document_id, c.lex_length, ts_filter(setweight(c.tsv, 'A', ${wanted.terms}::text[]), '{a}') AS matched
+          FROM quarry_lexical_candidates(${query.language}, ${wanted.tsquery}::tsquery) AS k(id)
+          JOIN chunks c ON c.id = k.id
+          WHERE c.tenant_id = ${scope.tenantId}::uuid AND ${query.filter}
         )
-        SELECT c.id, c.document_id,
-               sum(w.idf * (tf.n * (p.k1 + 1)) / (tf.n + p.k1 * (1 - p.b + p.b * c.lex_length / s.avg_length))) AS score
-        FROM candidates c
-        CROSS JOIN LATERAL (SELECT u.lexeme, coalesce(array_length(u.positions, 1), 1)::float8 AS n FROM unnest(c.tsv) AS u) tf
-        JOIN weights w ON w.term = tf.lexeme
-        CROSS JOIN stats s
-        CROSS JOIN params p
-        GROUP BY c.id, c.document_id
-        ORDER BY score DESC, c.id
+        SELECT cand.id, cand.document_id,
+               sum(w.weight * m.tf * (${k1}::float8 + 1)
+                   / (m.tf + ${k1}::float8 * (1 - ${b}::float8 + ${b}::float8 * cand.lex_length / corpus.avg_length))) AS score
+        FROM candidates cand
+        CROSS JOIN corpus
+        CROSS JOIN LATERAL (SELECT u.lexeme, cardinality(u.positions)::float8 AS tf FROM unnest(cand.matched) AS u) m
+        JOIN weights w ON w.term = m.lexeme
+        GROUP BY cand.id, cand.document_id
+        ORDER BY score DESC, cand.id
         LIMIT ${query.limit}`;
       return rows.map((row) => ({ chunkId: row.id, documentId: row.document_id, score: Number(row.score) }));
     });
   }
 }
 
-/** Plain `ts_rank_cd` (no IDF), kept as the baseline BM25 is measured against. */
-export class TsRankRetriever {
-  constructor(private readonly db: Database) {}
-
-  async search(scope: TenantScope, query: LexicalQuery): Promise<Candidate[]> {
-    if (!languagePattern.test(query.language)) throw new Error(`invalid text search configuration ${query.language}`);
-    return this.db.tenant(scope, async (tx) => {
-      const rows = await tx.$queryRaw<{ id: string; document_id: string; score: number }[]>`
-        WITH wanted AS (
-          SELECT string_agg(quote_literal(term), ' | ')::tsquery AS q
-          FROM (SELECT DISTINCT unnest(tsvector_to_array(quarry_tsvector(${query.language}, ${query.text}))) AS term) t
-        )
-        SELECT c.id, c.document_id, ts_rank_cd(c.tsv, w.q) AS score FROM chunks c, wanted w
-        WHERE w.q IS NOT NULL AND c.tenant_id = ${scope.tenantId}::uuid AND c.tsv @@ w.q AND ${query.filter}
-        ORDER BY score DESC, c.id LIMIT ${query.limit}`;
-      return rows.map((row) => ({ chunkId: row.id, documentId: row.document_id, score: Number(row.score) }));
-    });
-  }
-}
+export { TsRankRetriever } from './ts-rank-retriever';
