@@ -12,7 +12,7 @@
  * 6. fairness: tenant B's few documents alone, then right after tenant A queued its backlog;
  * 7. writes bench/results/ingestion.json and ingestion.md (ingestion-quick.* for reduced runs).
  */
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { UseLiteEmbeddingProvider } from '@quarry/models';
@@ -32,6 +32,7 @@ import {
 } from './platform';
 import { memoryOf, round } from './processes';
 import { renderMarkdown } from './report';
+import { runBenchmark, writeResultFiles } from './entry';
 import { Stack } from './stack';
 
 const repoRoot = path.resolve(__dirname, '../..');
@@ -474,24 +475,7 @@ async function fairnessPhase(stack: Stack, db: OwnerDb, options: IngestionBenchO
 // ---------------------------------------------------------------------------------------------------------
 
 async function writeResults(options: IngestionBenchOptions, result: BenchResult): Promise<void> {
-  await mkdir(options.outDir, { recursive: true });
-  const base = result.quick ? 'ingestion-quick' : 'ingestion';
-  const markdown = renderMarkdown(result);
-  await writeFile(path.join(options.outDir, `${base}.json`), `${JSON.stringify(result, null, 2)}\n`);
-  await writeFile(path.join(options.outDir, `${base}.md`), markdown);
-  console.log(`\n${markdown}`);
-  log(`results: ${path.join(options.outDir, `${base}.json`)} and ${base}.md`);
+  await writeResultFiles(options.outDir, result.quick ? 'ingestion-quick' : 'ingestion', result, renderMarkdown(result));
 }
 
-async function interrupted(signal: NodeJS.Signals): Promise<void> {
-  console.error(`\n${signal}: stopping the API and worker`);
-  await activeStack?.stop().catch(() => undefined);
-  process.exit(130);
-}
-process.once('SIGINT', (signal) => void interrupted(signal));
-process.once('SIGTERM', (signal) => void interrupted(signal));
-
-main().catch((error: unknown) => {
-  console.error(`ingestion benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  process.exit(1);
-});
+runBenchmark('ingestion', main, () => activeStack);

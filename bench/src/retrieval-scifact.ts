@@ -16,7 +16,7 @@
  * documents and chunking, so repeated query runs skip the ingest.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,6 +30,7 @@ import { cpuSnapshot, cpuUse, lastIndexedAt, log, waitUntilSettled, type CpuUse 
 import { assertBenchDatabase, databaseEnv, gitFacts, machineFacts, OwnerDb, postgresFacts, prepareDatabase, type DatabaseEnv } from './platform';
 import { round } from './processes';
 import { renderRetrievalMarkdown } from './retrieval-report';
+import { runBenchmark, writeResultFiles } from './entry';
 import { Stack } from './stack';
 
 const repoRoot = path.resolve(__dirname, '../..');
@@ -682,24 +683,7 @@ async function chunkNames(db: Database, scope: TenantScope, collectionId: string
 // ---------------------------------------------------------------------------------------------------------
 
 async function writeResults(options: RetrievalBenchOptions, result: RetrievalBenchResult): Promise<void> {
-  await mkdir(options.outDir, { recursive: true });
-  const base = result.quick ? 'retrieval-scifact-quick' : 'retrieval-scifact';
-  const markdown = renderRetrievalMarkdown(result);
-  await writeFile(path.join(options.outDir, `${base}.json`), `${JSON.stringify(result, null, 2)}\n`);
-  await writeFile(path.join(options.outDir, `${base}.md`), markdown);
-  console.log(`\n${markdown}`);
-  log(`results: ${path.join(options.outDir, `${base}.json`)} and ${base}.md`);
+  await writeResultFiles(options.outDir, result.quick ? 'retrieval-scifact-quick' : 'retrieval-scifact', result, renderRetrievalMarkdown(result));
 }
 
-async function interrupted(signal: NodeJS.Signals): Promise<void> {
-  console.error(`\n${signal}: stopping the API and worker`);
-  await activeStack?.stop().catch(() => undefined);
-  process.exit(130);
-}
-process.once('SIGINT', (signal) => void interrupted(signal));
-process.once('SIGTERM', (signal) => void interrupted(signal));
-
-main().catch((error: unknown) => {
-  console.error(`retrieval benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  process.exit(1);
-});
+runBenchmark('retrieval', main, () => activeStack);

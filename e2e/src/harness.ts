@@ -7,13 +7,12 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { requiredEnv, uniqueSuffix } from '@quarry/testing';
+import { freePort, requiredEnv, uniqueSuffix } from '@quarry/testing';
 import { Redis } from 'ioredis';
 
-export { uniqueSuffix };
+export { freePort, uniqueSuffix };
 
 export const repoRoot = path.resolve(__dirname, '../..');
 export const apiMain = path.join(repoRoot, 'apps/api/dist/main.js');
@@ -31,24 +30,6 @@ const OUTPUT_LIMIT = 64 * 1024;
 // ---------------------------------------------------------------------------------------------------------
 // Processes
 // ---------------------------------------------------------------------------------------------------------
-
-/** A free TCP port on the loopback interface (the OS picks one; we release it right away). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      if (!address || typeof address === 'string') {
-        server.close();
-        reject(new Error('no port assigned'));
-        return;
-      }
-      server.close(() => resolve(address.port));
-    });
-  });
-}
 
 let prefixCounter = 0;
 

@@ -1,3 +1,4 @@
 export * from './context';
 export * from './env';
 export * from './tenants';
+export * from './ports';
