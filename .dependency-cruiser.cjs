@@ -15,8 +15,10 @@ const libs = {
   storage: ['core'],
   models: ['core'],
   ingestion: ['core', 'db', 'documents', 'storage', 'models', 'jobs', 'metering'],
-  evals: ['core'],
+  evals: ['core', 'db', 'jobs', 'retrieval'],
   retrieval: ['core', 'db', 'models'],
+  generation: ['core'],
+  chat: ['core', 'db', 'audit', 'metering', 'jobs', 'retrieval', 'generation'],
 };
 
 const libRules = Object.entries(libs).map(([lib, allowed]) => {

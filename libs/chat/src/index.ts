@@ -1,0 +1,2 @@
+// Conversations, grounded answers with citations, traces and the answer cache (issue #5).
+export {};
