@@ -156,6 +156,11 @@ export class SearchService {
           dimensions: provider.dimensions,
           limit,
           filter: chunkConditions(collections.map((collection) => collection.id), request.readerTokens, request.filters),
+          restriction: {
+            readerTokens: request.readerTokens,
+            collectionIds: collections.map((collection) => collection.id),
+            narrowedFurther: narrowsFurther(request.filters),
+          },
         },
         denseDefaults,
       );
@@ -218,4 +223,9 @@ function mergeByScore(lists: Candidate[][], limit: number): Candidate[] {
 
 function elapsed(started: number): number {
   return Math.round((performance.now() - started) * 100) / 100;
+}
+
+/** Filters beyond collections and ACL: the dense retriever cannot bound them from statistics. */
+function narrowsFurther(filters: SearchRequest['filters']): boolean {
+  return Boolean(filters.documentIds?.length || filters.createdAfter || filters.createdBefore || Object.keys(filters.metadata ?? {}).length);
 }
