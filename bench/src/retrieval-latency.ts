@@ -22,7 +22,7 @@ import { baseConfigSchema, tenantScope, type TenantScope } from '@quarry/core';
 import { Database } from '@quarry/db';
 import { percentile } from '@quarry/evals';
 import { EmbeddingProviders, type EmbeddingProvider, type EmbeddingResult } from '@quarry/models';
-import { Bm25Retriever, SearchService, type SearchMode, type SearchRequest } from '@quarry/retrieval';
+import { Bm25Retriever, bm25RetrieverDefaults, chunkConditions, SearchService, type SearchMode, type SearchRequest } from '@quarry/retrieval';
 import { Client } from 'pg';
 import { runBenchmark, writeResultFiles } from './entry';
 import { log } from './measure';
@@ -547,6 +547,54 @@ async function recallAtK(owner: Client, tenant: MeasuredTenant, tokens: readonly
   return round(total / queries.length, 4);
 }
 
+interface LexicalAccuracy {
+  /** Share of the exhaustive BM25 top 10 that the budgeted retriever (the default) returns. */
+  overlapAt10: number;
+  /** Queries whose budgeted ranking is provably the exhaustive one (MaxScore bound). */
+  provablyExactShare: number;
+  /** Queries where every term was a candidate term (nothing left out). */
+  exhaustiveShare: number;
+  budgetedMs: { p50: number; p95: number };
+  exhaustiveMs: { p50: number; p95: number };
+}
+
+/**
+ * The default lexical retriever against the exhaustive one (every matching chunk scored) on the same
+ * queries, interleaved: what the candidate budget costs in ranking, and what it saves in time.
+ */
+async function lexicalAccuracy(appDb: Database, scope: TenantScope, tenant: MeasuredTenant, options: LatencyOptions, queries: readonly BenchQuery[]): Promise<LexicalAccuracy> {
+  const budgeted = new Bm25Retriever(appDb);
+  const exhaustive = new Bm25Retriever(appDb, { candidateBudget: Number.POSITIVE_INFINITY });
+  const filter = chunkConditions([tenant.collectionId], tenant.broadTokens, {});
+  let overlap = 0;
+  let provablyExact = 0;
+  let allTerms = 0;
+  const budgetedMs: number[] = [];
+  const exhaustiveMs: number[] = [];
+  for (const query of queries) {
+    const lexicalQuery = { text: query.text, language: 'english', limit: options.candidates, filter };
+    let started = performance.now();
+    const fast = await budgeted.searchWithPlan(scope, lexicalQuery);
+    budgetedMs.push(performance.now() - started);
+    started = performance.now();
+    const full = await exhaustive.search(scope, lexicalQuery);
+    exhaustiveMs.push(performance.now() - started);
+    const top = new Set(fast.candidates.slice(0, 10).map((candidate) => candidate.chunkId));
+    const truth = full.slice(0, 10);
+    overlap += truth.length === 0 ? 1 : truth.filter((candidate) => top.has(candidate.chunkId)).length / truth.length;
+    if (fast.plan.provablyExact) provablyExact += 1;
+    if (fast.plan.essentialTerms === fast.plan.terms) allTerms += 1;
+  }
+  const spread = (values: number[]): { p50: number; p95: number } => ({ p50: round(percentile(values, 50), 1), p95: round(percentile(values, 95), 1) });
+  return {
+    overlapAt10: round(overlap / queries.length, 4),
+    provablyExactShare: round(provablyExact / queries.length, 4),
+    exhaustiveShare: round(allTerms / queries.length, 4),
+    budgetedMs: spread(budgetedMs),
+    exhaustiveMs: spread(exhaustiveMs),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------------------------------------
@@ -583,6 +631,8 @@ async function main(): Promise<void> {
     log('recall@10 against exact scans');
     const filteredRecall = await recallAtK(owner, tenant, tenant.narrowTokens, queries, measured.denseAcl, options.topK);
     const unfilteredRecall = await recallAtK(owner, tenant, tenant.broadTokens, queries, measured.dense, options.topK);
+    log('lexical: the default candidate budget against exhaustive BM25');
+    const lexical = await lexicalAccuracy(appDb, scope, tenant, options, queries);
 
     const hybridP95 = measured.latency.hybrid.p95Ms;
     const hybridAclP95 = measured.latency.hybridAcl1pct.p95Ms;
@@ -602,6 +652,7 @@ async function main(): Promise<void> {
       load: report,
       latencyMs: measured.latency,
       recallAt10: { denseAcl1pctVsExact: filteredRecall, denseVsExact: unfilteredRecall },
+      lexicalVsExhaustive: lexical,
       goals: [
         { metric: 'latencyMs.hybrid.p95Ms', goal: '≤ 100', value: hybridP95, met: hybridP95 <= 100 },
         { metric: 'latencyMs.hybridAcl1pct.p95Ms', goal: '≤ 100', value: hybridAclP95, met: hybridAclP95 <= 100 },
@@ -625,6 +676,7 @@ function renderMarkdown(result: {
   load: LoadReport;
   latencyMs: Record<MeasuredMode, ModeLatency>;
   recallAt10: { denseAcl1pctVsExact: number; denseVsExact: number };
+  lexicalVsExhaustive: LexicalAccuracy;
   goals: { metric: string; goal: string; value: number; met: boolean }[];
 }): string {
   const pg = result.settings.postgres;
@@ -650,6 +702,11 @@ function renderMarkdown(result: {
     '',
     `Recall@10 against an exact scan: dense for the reader of 1% (${result.corpus.measuredTenant.readableByRestrictedReader} documents) ` +
       `**${result.recallAt10.denseAcl1pctVsExact}** (goal ${goalOf('recallAt10.denseAcl1pctVsExact')}); dense for the reader of the whole tenant ${result.recallAt10.denseVsExact}.`,
+    '',
+    `Lexical with the default candidate budget (${bm25RetrieverDefaults.candidateBudget} postings) against exhaustive BM25 on the same queries: ` +
+      `top-10 overlap ${result.lexicalVsExhaustive.overlapAt10}, provably exact for ${round(result.lexicalVsExhaustive.provablyExactShare * 100, 1)}% of queries ` +
+      `(every term scored for ${round(result.lexicalVsExhaustive.exhaustiveShare * 100, 1)}%); p50/p95 ${result.lexicalVsExhaustive.budgetedMs.p50}/${result.lexicalVsExhaustive.budgetedMs.p95} ms ` +
+      `vs exhaustive ${result.lexicalVsExhaustive.exhaustiveMs.p50}/${result.lexicalVsExhaustive.exhaustiveMs.p95} ms (retriever only, ${result.options.candidates} candidates).`,
     '',
     `Load${result.load.reused ? ' (reused from an earlier run)' : ''}: ${result.load.seconds} s; chunks table ${result.load.tableSizeMb} MB.`,
     '',

@@ -37,8 +37,16 @@ export interface QueryTerms {
   terms: string[];
   /** How often each term occurs in the query (same order). */
   counts: number[];
+  /** Document frequency of each term in the tenant (same order). */
+  dfs: number[];
+  /** The tenant's chunk count (BM25's N). */
+  chunkCount: number;
+  /** Whether each term is essential (same order): candidates come from the essential terms' postings. */
+  essential: boolean[];
   /** `'t1' | 't2' | …` as Postgres itself printed it; passed back as a bind parameter. */
   tsquery: string;
+  /** The same for the essential terms only: the candidate generator. Equal to `tsquery` when all are. */
+  candidateTsquery: string;
 }
 
 /**
@@ -54,20 +62,44 @@ export interface QueryTerms {
  * Doing this as its own statement lets the scoring statement carry the tsquery as a plain parameter, which
  * the planner can see: it then uses the GIN index when the terms are selective, instead of planning for an
  * unknown value computed inside the query.
+ *
+ * Essential terms (MaxScore's split): taking terms from the rarest, a term is essential while the postings
+ * of the essential terms add up to at most `candidateBudget` chunks; the rarest term always is. Candidates
+ * come only from essential terms' postings and are scored with every term, so a chunk is missed only if it
+ * has none of the essential terms, and then its score is at most what the other terms can add.
  */
-export async function queryTerms(tx: TenantTx, scope: TenantScope, query: LexicalQuery): Promise<QueryTerms | null> {
-  const [row] = await tx.$queryRaw<{ terms: string[] | null; counts: number[] | null; tsquery: string | null }[]>`
+export async function queryTerms(tx: TenantTx, scope: TenantScope, query: LexicalQuery, candidateBudget = Number.POSITIVE_INFINITY): Promise<QueryTerms | null> {
+  const budget = Number.isFinite(candidateBudget) ? candidateBudget : Number.MAX_SAFE_INTEGER;
+  const [row] = await tx.$queryRaw<
+    { terms: string[] | null; counts: number[] | null; dfs: number[] | null; essential: boolean[] | null; chunk_count: number | null; tsquery: string | null; candidate_tsquery: string | null }[]
+  >`
     WITH picked AS (
-      SELECT q.lexeme AS term, coalesce(cardinality(q.positions), 1) AS count
+      SELECT q.lexeme AS term, coalesce(cardinality(q.positions), 1) AS count, t.df,
+             '''' || replace(replace(q.lexeme, '\\', '\\\\'), '''', '''''') || '''' AS quoted
       FROM unnest(quarry_tsvector(${query.language}, ${query.text})) AS q
       JOIN lexical_terms t ON t.tenant_id = ${scope.tenantId}::uuid AND t.term = q.lexeme
       ORDER BY t.df, q.lexeme
       LIMIT ${maxQueryTerms}
+    ), ranked AS (
+      SELECT p.*, (row_number() OVER w = 1 OR sum(p.df) OVER w <= ${budget}::float8) AS essential
+      FROM picked p WINDOW w AS (ORDER BY p.df, p.term ROWS UNBOUNDED PRECEDING)
     )
     SELECT array_agg(term ORDER BY term) AS terms,
            array_agg(count ORDER BY term) AS counts,
-           string_agg('''' || replace(replace(term, '\\', '\\\\'), '''', '''''') || '''', ' | ' ORDER BY term)::tsquery::text AS tsquery
-    FROM picked`;
-  if (!row?.terms || !row.counts || !row.tsquery) return null;
-  return { terms: row.terms, counts: row.counts.map(Number), tsquery: row.tsquery };
+           array_agg(df::float8 ORDER BY term) AS dfs,
+           array_agg(essential ORDER BY term) AS essential,
+           (SELECT s.chunk_count::float8 FROM lexical_stats s WHERE s.tenant_id = ${scope.tenantId}::uuid) AS chunk_count,
+           string_agg(quoted, ' | ' ORDER BY term)::tsquery::text AS tsquery,
+           string_agg(quoted, ' | ' ORDER BY term) FILTER (WHERE essential)::tsquery::text AS candidate_tsquery
+    FROM ranked`;
+  if (!row?.terms || !row.counts || !row.dfs || !row.essential || !row.tsquery || !row.candidate_tsquery) return null;
+  return {
+    terms: row.terms,
+    counts: row.counts.map(Number),
+    dfs: row.dfs.map(Number),
+    essential: row.essential,
+    chunkCount: Number(row.chunk_count ?? 0),
+    tsquery: row.tsquery,
+    candidateTsquery: row.candidate_tsquery,
+  };
 }
