@@ -154,6 +154,8 @@ interface LoadReport {
   rows: { tenants: number; documents: number; chunks: number };
   indexes: { name: string; buildSeconds: number; sizeMb: number }[];
   tableSizeMb: number;
+  /** Load averages when the index builds started: builds are timed, and other work slows them. */
+  loadAverageAtIndexBuild: number[];
 }
 
 /** The indexes whose build the benchmark times: dropped before the load, recreated from their definitions. */
@@ -350,6 +352,7 @@ async function load(owner: Client, options: LatencyOptions): Promise<{ tenant: M
   if (!measured) throw new Error('no measured tenant was loaded');
   log(`loaded ${chunks} chunks in ${documents} documents of ${options.tenants} tenants in ${round((performance.now() - started) / 1000, 1)} s; building indexes`);
 
+  const loadAverageAtIndexBuild = os.loadavg().map((value) => round(value, 2));
   await owner.query(`SET maintenance_work_mem = '${options.maintenanceWorkMem}'`);
   const indexes: LoadReport['indexes'] = [];
   for (const { indexname, indexdef } of definitions) {
@@ -370,6 +373,7 @@ async function load(owner: Client, options: LatencyOptions): Promise<{ tenant: M
     rows: { tenants: options.tenants, documents, chunks },
     indexes,
     tableSizeMb: round(Number(size[0]!.bytes) / 2 ** 20, 1),
+    loadAverageAtIndexBuild,
   };
   await owner.query(`INSERT INTO ${META_TABLE} (fingerprint, tenant, report) VALUES ($1, $2, $3)`, [fingerprint, JSON.stringify(measured), JSON.stringify(report)]);
   return { tenant: measured, report };
@@ -708,7 +712,8 @@ function renderMarkdown(result: {
       `(every term scored for ${round(result.lexicalVsExhaustive.exhaustiveShare * 100, 1)}%); p50/p95 ${result.lexicalVsExhaustive.budgetedMs.p50}/${result.lexicalVsExhaustive.budgetedMs.p95} ms ` +
       `vs exhaustive ${result.lexicalVsExhaustive.exhaustiveMs.p50}/${result.lexicalVsExhaustive.exhaustiveMs.p95} ms (retriever only, ${result.options.candidates} candidates).`,
     '',
-    `Load${result.load.reused ? ' (reused from an earlier run)' : ''}: ${result.load.seconds} s; chunks table ${result.load.tableSizeMb} MB.`,
+    `Load${result.load.reused ? ' (reused from an earlier run)' : ''}: ${result.load.seconds} s; chunks table ${result.load.tableSizeMb} MB; ` +
+      `load average when the index builds started ${result.load.loadAverageAtIndexBuild.join(', ')}.`,
     '',
     '| index | build s | size MB |',
     '| --- | --- | --- |',
