@@ -138,7 +138,7 @@ function CreateApiKeyForm() {
           <p>
             <strong>Copy this key now: it is shown only once.</strong>
           </p>
-          <code className="secret__value" aria-label="New API key">
+          <code className="secret__value" aria-label="Secret of the new key">
             {token}
           </code>
           <button
