@@ -4,7 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page, type PageScreenshotOptions } from 'playwright-core';
 import { repoRoot } from './harness';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -45,10 +45,12 @@ export async function newPage(browser: Browser, baseURL: string): Promise<{ cont
 /** Saves `<name>-desktop.png` and `<name>-phone.png` of the page as it is now, then restores the viewport. */
 export async function screenshots(page: Page, name: string): Promise<void> {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
+  // Secrets (a new API key) never end up in a committed image.
+  const options: PageScreenshotOptions = { fullPage: true, animations: 'disabled', caret: 'hide', mask: [page.locator('.secret__value')], maskColor: '#d0d5dd' };
   await page.setViewportSize(DESKTOP);
-  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-desktop.png`), fullPage: true, animations: 'disabled', caret: 'hide' });
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-desktop.png`), ...options });
   await page.setViewportSize(PHONE);
-  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-phone.png`), fullPage: true, animations: 'disabled', caret: 'hide' });
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-phone.png`), ...options });
   await page.setViewportSize(DESKTOP);
 }
 

@@ -95,7 +95,22 @@ describe('console in a real browser: sign in, documents, search debug, API keys,
     const row = page.locator('tr[data-document="travel-handbook.md"]');
     await row.and(page.locator('[data-status="indexed"]')).waitFor({ timeout: INDEXED_TIMEOUT_MS });
     assert.match((await row.textContent()) ?? '', /Indexed/);
+
+    // A file that cannot be ingested fails with its reason, and offers a retry.
+    const emptyFile = await page.evaluateHandle(
+      `(() => { const t = new DataTransfer(); t.items.add(new File(['   '], 'blank.txt', { type: 'text/plain' })); return t; })()`,
+    );
+    await page.locator('.dropzone').dispatchEvent('drop', { dataTransfer: emptyFile });
+    const failedRow = page.locator('tr[data-document="blank.txt"]');
+    await failedRow.and(page.locator('[data-status="failed"]')).waitFor({ timeout: INDEXED_TIMEOUT_MS });
+    await failedRow.getByRole('button', { name: 'Retry blank.txt' }).waitFor();
+    assert.match((await failedRow.locator('.text-danger').textContent()) ?? '', /\([A-Z_]+\)/, 'the failure shows its code');
+
+    // Each document has its own access editor; a new one follows its collection.
+    await row.getByRole('button', { name: 'Access for travel-handbook.md' }).click();
+    await page.getByText('This document follows its collection’s access.').waitFor();
     await screenshots(page, 'documents');
+    await row.getByRole('button', { name: 'Access for travel-handbook.md' }).click();
 
     // The access editor of the collection lists who may read it.
     await page.getByRole('button', { name: 'Collection access' }).click();
@@ -113,7 +128,7 @@ describe('console in a real browser: sign in, documents, search debug, API keys,
     for (const stage of ['lexical', 'dense', 'fused']) {
       const section = page.getByRole('region', { name: `Stage ${stage}` });
       await section.waitFor();
-      assert.match((await section.textContent()) ?? '', /candidates · [\d.]+ ms/);
+      assert.match((await section.textContent()) ?? '', /\d+ candidates? · [\d.]+ ms/);
     }
     const results = await page.locator('.result').allTextContents();
     assert.ok(results.length > 0, 'the indexed handbook is found');

@@ -23,7 +23,7 @@ export function ApiKeysPanel() {
               </EmptyState>
             ) : (
               <div className="table-wrap">
-                <table className="table">
+                <table className="table table--stack">
                   <thead>
                     <tr>
                       <th scope="col">Name</th>
@@ -46,26 +46,28 @@ export function ApiKeysPanel() {
                             {key.name}
                             <code className="small block">qk_{key.prefix}_…</code>
                           </th>
-                          <td className="small">{key.scopes.join(', ')}</td>
-                          <td>{formatDate(key.createdAt)}</td>
-                          <td>{formatDate(key.lastUsedAt, 'never')}</td>
-                          <td>
+                          <td data-label="Scopes" className="small">{key.scopes.join(', ')}</td>
+                          <td data-label="Created">{formatDate(key.createdAt)}</td>
+                          <td data-label="Last used">{formatDate(key.lastUsedAt, 'never')}</td>
+                          <td data-label="Status">
                             <span className={`badge badge--${status}`}>{status}</span>
                             {key.expiresAt && !key.revokedAt && <span className="muted small block">until {formatDate(key.expiresAt)}</span>}
                           </td>
                           <td className="cell-actions">
-                            {status === 'active' && (
-                              <button
-                                type="button"
-                                className="button button--danger button--small"
-                                disabled={revoke.isPending}
-                                onClick={() => {
-                                  if (window.confirm(`Revoke ${key.name}? Anything using it stops working at once.`)) revoke.mutate(key.id);
-                                }}
-                              >
-                                Revoke<span className="visually-hidden"> {key.name}</span>
-                              </button>
-                            )}
+                            <div className="cell-actions__buttons">
+                              {status === 'active' && (
+                                <button
+                                  type="button"
+                                  className="button button--danger button--small"
+                                  disabled={revoke.isPending}
+                                  onClick={() => {
+                                    if (window.confirm(`Revoke ${key.name}? Anything using it stops working at once.`)) revoke.mutate(key.id);
+                                  }}
+                                >
+                                  Revoke<span className="visually-hidden"> {key.name}</span>
+                                </button>
+                              )}
+                            </div>
                           </td>
                         </tr>
                       );

@@ -1,7 +1,8 @@
 import { formText } from '../../forms';
 import { useId, useState, type FormEvent } from 'react';
 import { formatDate } from '../../format';
-import { useAuditEvents, type AuditFilters } from '../../hooks/use-identity';
+import { useAuditEvents, useUsers, type AuditFilters } from '../../hooks/use-identity';
+import { useCan } from '../../hooks/use-me';
 import { EmptyState, QueryView } from '../QueryState';
 
 export function AuditPanel() {
@@ -10,6 +11,10 @@ export function AuditPanel() {
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors.at(-1);
   const events = useAuditEvents(filters, cursor);
+  // People are shown by email where the caller may list them; otherwise by id.
+  const users = useUsers(useCan('users:read'));
+  const emails = new Map(users.data?.items.map((user) => [user.id, user.email]));
+  const actorName = (actorId: string) => emails.get(actorId) ?? actorId;
   const id = useId();
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
@@ -73,7 +78,7 @@ export function AuditPanel() {
                 </EmptyState>
               ) : (
                 <div className="table-wrap">
-                  <table className="table">
+                  <table className="table table--stack">
                     <thead>
                       <tr>
                         <th scope="col">When</th>
@@ -87,18 +92,18 @@ export function AuditPanel() {
                     <tbody>
                       {page.items.map((event) => (
                         <tr key={event.id}>
-                          <td>{formatDate(event.createdAt)}</td>
-                          <td>
+                          <td data-label="When">{formatDate(event.createdAt)}</td>
+                          <td data-label="Action" className="cell-action">
                             <code>{event.action}</code>
                           </td>
-                          <td>
+                          <td data-label="Outcome">
                             <span className={`badge badge--${event.outcome}`}>{event.outcome}</span>
                           </td>
-                          <td className="small">
+                          <td data-label="Actor" className="small">
                             {event.actor.type}
-                            {event.actor.id && <code className="block">{event.actor.id}</code>}
+                            {event.actor.id && <span className="block">{actorName(event.actor.id)}</span>}
                           </td>
-                          <td className="small">
+                          <td data-label="Target" className="small">
                             {event.target ? (
                               <>
                                 {event.target.type} <code className="block">{event.target.id}</code>
@@ -107,7 +112,7 @@ export function AuditPanel() {
                               '—'
                             )}
                           </td>
-                          <td className="small">{event.ip ?? '—'}</td>
+                          <td data-label="IP" className="small">{event.ip ?? '—'}</td>
                         </tr>
                       ))}
                     </tbody>

@@ -2,6 +2,7 @@ import { formText } from '../../forms';
 import { useId, useState, type FormEvent } from 'react';
 import { useCreateGroup, useDeleteGroup, useGroupMembers, useGroupMembership, useGroups, useUsers, type Group } from '../../hooks/use-identity';
 import { useCan } from '../../hooks/use-me';
+import { plural } from '../../format';
 import { EmptyState, MutationError, QueryView } from '../QueryState';
 
 export function GroupsPanel() {
@@ -28,7 +29,7 @@ export function GroupsPanel() {
                   <li key={group.id} className="group-list__item">
                     <div className="section-head">
                       <p className="section-head__title">
-                        <strong>{group.name}</strong> <span className="muted small">{group.memberCount} members</span>
+                        <strong>{group.name}</strong> <span className="muted small">{plural(group.memberCount, 'member')}</span>
                         {group.description && <span className="muted small block">{group.description}</span>}
                       </p>
                       <button
@@ -102,7 +103,9 @@ function GroupMembers({ group, canManage }: { group: Group; canManage: boolean }
                         )
                       }
                     />
-                    {user.displayName} <span className="muted small">{user.email}</span>
+                    <span className="check__text">
+                      {user.displayName} <span className="muted small block">{user.email}</span>
+                    </span>
                   </label>
                 ))
               }

@@ -19,7 +19,7 @@ export function UsersPanel() {
         <QueryView query={users} what="people">
           {(page) => (
             <div className="table-wrap">
-              <table className="table">
+              <table className="table table--stack">
                 <thead>
                   <tr>
                     <th scope="col">Name</th>
@@ -35,7 +35,7 @@ export function UsersPanel() {
                         {user.displayName}
                         <span className="muted small block">{user.email}</span>
                       </th>
-                      <td>
+                      <td data-label="Role">
                         {canManage ? (
                           <select
                             aria-label={`Role of ${user.email}`}
@@ -51,7 +51,7 @@ export function UsersPanel() {
                           <span className="badge">{user.role}</span>
                         )}
                       </td>
-                      <td>
+                      <td data-label="Status">
                         {canManage ? (
                           <label className="check">
                             <input
@@ -68,7 +68,7 @@ export function UsersPanel() {
                           user.status
                         )}
                       </td>
-                      <td>{formatDate(user.lastLoginAt, 'never')}</td>
+                      <td data-label="Last sign-in">{formatDate(user.lastLoginAt, 'never')}</td>
                     </tr>
                   ))}
                 </tbody>

@@ -1,6 +1,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import { useAccess, useResetDocumentAccess, useSaveAccess, type AccessTarget, type AccessView } from '../../hooks/use-access';
 import { useGroups, useUsers } from '../../hooks/use-identity';
+import { plural } from '../../format';
 import { MutationError, QueryView } from '../QueryState';
 
 interface Props {
@@ -72,7 +73,9 @@ function AccessForm({ target, id, name, current }: Props & { current: AccessView
                     checked={groupIds.has(group.id)}
                     onChange={(event) => setGroupIds(toggle(groupIds, group.id, event.currentTarget.checked))}
                   />
-                  {group.name} <span className="muted small">({group.memberCount} members)</span>
+                  <span className="check__text">
+                    {group.name} <span className="muted small">({plural(group.memberCount, 'member')})</span>
+                  </span>
                 </label>
               ))
             )
@@ -90,7 +93,9 @@ function AccessForm({ target, id, name, current }: Props & { current: AccessView
                   checked={userIds.has(user.id)}
                   onChange={(event) => setUserIds(toggle(userIds, user.id, event.currentTarget.checked))}
                 />
-                {user.displayName} <span className="muted small">{user.email}</span>
+                <span className="check__text">
+                  {user.displayName} <span className="muted small block">{user.email}</span>
+                </span>
               </label>
             ))
           }

@@ -2,6 +2,7 @@ import { formText } from '../../forms';
 import { useId, useState, type FormEvent } from 'react';
 import { useCollections, useCreateCollection, useDeleteCollection, type Collection } from '../../hooks/use-collections';
 import { useDocuments } from '../../hooks/use-documents';
+import { plural } from '../../format';
 import { EmptyState, MutationError, QueryView } from '../QueryState';
 import { AccessEditor } from './AccessEditor';
 import { DocumentsTable } from './DocumentsTable';
@@ -32,7 +33,7 @@ export function DocumentsPage() {
                         onClick={() => setSelectedId(collection.id)}
                       >
                         <span>{collection.name}</span>
-                        <span className="muted small">{collection.documentCount} documents</span>
+                        <span className="muted small">{plural(collection.documentCount, 'document')}</span>
                       </button>
                     </li>
                   ))}

@@ -23,7 +23,7 @@ export function DocumentsTable({ documents }: { documents: Document[] }) {
     <>
       <MutationError error={retry.error ?? remove.error} />
       <div className="table-wrap">
-        <table className="table">
+        <table className="table table--stack">
           <caption className="visually-hidden">Documents</caption>
           <thead>
             <tr>
@@ -76,7 +76,7 @@ function DocumentRow({ document, accessOpen, onAccess, onRetry, onDelete, busy }
           {document.title || document.name}
           {document.title && document.title !== document.name && <span className="muted small block">{document.name}</span>}
         </th>
-        <td>
+        <td data-label="Status">
           <span className={`badge badge--${document.status}`}>{statusLabel(document.status)}</span>
           {!isSettled(document.status) && (
             <PipelineProgress label={document.name} done={stepsDone(document.status)} stage={statusLabel(document.status)} />
@@ -89,21 +89,23 @@ function DocumentRow({ document, accessOpen, onAccess, onRetry, onDelete, busy }
             </p>
           )}
         </td>
-        <td>{document.chunkCount}</td>
-        <td>{formatBytes(document.sizeBytes)}</td>
-        <td>{formatDate(document.updatedAt)}</td>
+        <td data-label="Chunks">{document.chunkCount}</td>
+        <td data-label="Size" className="nowrap">{formatBytes(document.sizeBytes)}</td>
+        <td data-label="Updated">{formatDate(document.updatedAt)}</td>
         <td className="cell-actions">
-          {failed && (
-            <button type="button" className="button button--primary button--small" onClick={onRetry} disabled={busy}>
-              Retry<span className="visually-hidden"> {document.name}</span>
+          <div className="cell-actions__buttons">
+            {failed && (
+              <button type="button" className="button button--primary button--small" onClick={onRetry} disabled={busy}>
+                Retry<span className="visually-hidden"> {document.name}</span>
+              </button>
+            )}
+            <button type="button" className="button button--secondary button--small" onClick={onAccess} aria-expanded={accessOpen}>
+              Access<span className="visually-hidden"> for {document.name}</span>
             </button>
-          )}
-          <button type="button" className="button button--secondary button--small" onClick={onAccess} aria-expanded={accessOpen}>
-            Access<span className="visually-hidden"> for {document.name}</span>
-          </button>
-          <button type="button" className="button button--danger button--small" onClick={onDelete} disabled={busy}>
-            Delete<span className="visually-hidden"> {document.name}</span>
-          </button>
+            <button type="button" className="button button--danger button--small" onClick={onDelete} disabled={busy}>
+              Delete<span className="visually-hidden"> {document.name}</span>
+            </button>
+          </div>
         </td>
       </tr>
       {accessOpen && (

@@ -1,6 +1,6 @@
 import { formText } from '../../forms';
 import { useId, useState, type FormEvent } from 'react';
-import { formatMs } from '../../format';
+import { formatMs, plural } from '../../format';
 import { useCollections } from '../../hooks/use-collections';
 import { useSearch, type SearchRequest, type SearchResponse } from '../../hooks/use-search';
 import { EmptyState, ErrorState, LoadingState } from '../QueryState';
@@ -133,19 +133,22 @@ function SearchResults({ response }: { response: SearchResponse }) {
                   fused <code>{result.scores.fused.toFixed(4)}</code> · lexical{' '}
                   <code>{result.scores.lexical?.toFixed(4) ?? '—'}</code> · dense <code>{result.scores.dense?.toFixed(4) ?? '—'}</code>
                 </p>
-                <p className="result__text">{result.text}</p>
+                <p className="result__text">{result.text.replace(/\n{2,}/g, '\n')}</p>
               </li>
             ))}
           </ol>
         )}
       </section>
-      <section aria-labelledby="stages-title">
+      <section className="stages-section" aria-labelledby="stages-title">
         <h2 id="stages-title">Candidates per stage</h2>
         <div className="stages">
           {(response.trace ?? []).map((stage) => (
             <section key={stage.stage} className="card stage" aria-label={`Stage ${stage.stage}`}>
               <h3>
-                {stage.stage} <span className="muted small">{stage.candidates.length} candidates · {formatMs(stage.timingMs)}</span>
+                <span className="stage__name">{stage.stage}</span>{' '}
+                <span className="muted small">
+                  {plural(stage.candidates.length, 'candidate')} · {formatMs(stage.timingMs)}
+                </span>
               </h3>
               {stage.candidates.length === 0 ? (
                 <p className="muted small">No candidates.</p>
