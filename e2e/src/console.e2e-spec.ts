@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,6 +12,7 @@ import {
   createUser,
   expectStatus,
   PASSWORD,
+  repoRoot,
   signIn,
   startStack,
   type SeededTenant,
@@ -18,6 +20,10 @@ import {
   type Stack,
 } from './harness';
 import { createCollection, upload, waitForStatus } from './ingestion-support';
+
+interface OpenApiDocument {
+  components: { schemas: Record<string, { properties: Record<string, { type?: unknown }> } | undefined> };
+}
 
 /** Ingestion on a loaded 2-core machine: generous, and the wait ends as soon as the document is indexed. */
 const INDEXED_TIMEOUT_MS = 180_000;
@@ -53,6 +59,19 @@ describe('console in a real browser: sign in, documents, search debug, API keys,
     await browser?.close();
     await stack?.stop();
     await rm(storageDir, { recursive: true, force: true });
+  });
+
+  it('the console’s client is generated from the same contract the running API serves, nullable fields included', async () => {
+    const served = expectStatus(await stack.http.get<OpenApiDocument>('/openapi.json'), 200, 'GET /openapi.json');
+    const written = path.join(storageDir, 'openapi.json');
+    execFileSync(process.execPath, [path.join(repoRoot, 'apps/api/dist/openapi-cli.js'), written], { timeout: 60_000 });
+    assert.deepEqual(JSON.parse(await readFile(written, 'utf8')) as unknown, served, 'written without a server = served');
+    // nestjs-zod#473 made a DTO's own nullable fields arrays; the client would then type them string[].
+    const schemas = served.components.schemas;
+    assert.deepEqual(schemas.DocumentDto?.properties.sourceUri, { type: ['string', 'null'] });
+    assert.deepEqual(schemas.UserDto?.properties.lastLoginAt, { type: ['string', 'null'] });
+    assert.deepEqual(schemas.DocumentPageDto?.properties.nextCursor, { type: ['string', 'null'] });
+    assert.equal(schemas.DocumentDto?.properties.stages?.type, 'array', 'real arrays stay arrays');
   });
 
   it('signs in through the form, showing the API’s error for a wrong password first', async () => {
