@@ -42,15 +42,19 @@ export async function newPage(browser: Browser, baseURL: string): Promise<{ cont
   return { context, page };
 }
 
-/** Saves `<name>-desktop.png` and `<name>-phone.png` of the page as it is now, then restores the viewport. */
+/**
+ * Saves `<name>-desktop.tmp.png` and `<name>-phone.tmp.png` of the page as it is now, then restores the
+ * viewport. `.tmp.png` files are ignored by git, so test runs never churn the committed `<name>-*.png`
+ * (refresh those by copying a run's images over them once they look right).
+ */
 export async function screenshots(page: Page, name: string): Promise<void> {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
   // Secrets (a new API key) never end up in a committed image.
   const options: PageScreenshotOptions = { fullPage: true, animations: 'disabled', caret: 'hide', mask: [page.locator('.secret__value')], maskColor: '#d0d5dd' };
   await page.setViewportSize(DESKTOP);
-  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-desktop.png`), ...options });
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-desktop.tmp.png`), ...options });
   await page.setViewportSize(PHONE);
-  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-phone.png`), ...options });
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-phone.tmp.png`), ...options });
   await page.setViewportSize(DESKTOP);
 }
 

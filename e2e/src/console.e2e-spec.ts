@@ -46,10 +46,9 @@ describe('console in a real browser: sign in, documents, search debug, API keys,
 
   before(async () => {
     storageDir = await mkdtemp(path.join(tmpdir(), 'quarry-e2e-console-'));
-    [stack, browser] = await Promise.all([
-      startStack({ env: { STORAGE_LOCAL_DIR: storageDir, CONSOLE_DIR } }),
-      launchBrowser(),
-    ]);
+    // One after the other: starting Chromium while the worker loads its model slows both on a busy machine.
+    stack = await startStack({ env: { STORAGE_LOCAL_DIR: storageDir, CONSOLE_DIR } });
+    browser = await launchBrowser();
     tenant = await createTenant(stack, 'console');
     owner = await signIn(stack, tenant.slug, tenant.ownerEmail);
     ({ page } = await newPage(browser, stack.api.url));
