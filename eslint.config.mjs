@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', 'libs/db/src/generated/**', 'bench/results/**', '.quarry/**'],
+    ignores: ['**/dist/**', '**/node_modules/**', 'libs/db/src/generated/**', 'apps/console/src/api/openapi.gen.ts', 'bench/results/**', '.quarry/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

@@ -78,7 +78,15 @@ ensure_redis() {
   fi
 }
 
+# The console's browser tests drive Debian's Chromium through playwright-core (which cannot download a browser).
+ensure_chromium() {
+  [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] && return 0
+  log "installing Chromium for the console's browser tests"
+  apt_install chromium
+}
+
 ensure_postgres
 ensure_pgvector
 ensure_redis
-log "PostgreSQL (with pgvector) and Redis are running"
+ensure_chromium
+log "PostgreSQL (with pgvector), Redis and Chromium are ready"

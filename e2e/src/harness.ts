@@ -24,7 +24,8 @@ export const LOGIN_MAX_FAILURES = 3;
 export const LOGIN_LOCKOUT_SECONDS = 30;
 
 const STOP_GRACE_MS = 5_000;
-const READY_TIMEOUT_MS = 30_000;
+// Generous: on a loaded 2-core machine a worker loading its embedding model took over 30 s to get ready.
+const READY_TIMEOUT_MS = 90_000;
 const OUTPUT_LIMIT = 64 * 1024;
 
 // ---------------------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { cleanupOpenApiDoc } from 'nestjs-zod';
+import { restoreNullableFields } from './openapi-nullable';
 
 /** The OpenAPI document is generated from the controllers and their zod DTOs: the code is the contract. */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
@@ -15,7 +16,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key (qk_…) or platform token' })
     .addCookieAuth('quarry_session')
     .build();
-  return cleanupOpenApiDoc(SwaggerModule.createDocument(app, config));
+  return restoreNullableFields(app, cleanupOpenApiDoc(SwaggerModule.createDocument(app, config)));
 }
 
 export function mountOpenApi(app: INestApplication): void {

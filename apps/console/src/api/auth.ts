@@ -1,35 +1,11 @@
-import { request } from './client';
-
-export interface SessionUser {
-  id: string;
-  email: string;
-  displayName: string;
-  role: string;
-}
-
-export interface SessionTenant {
-  id: string;
-  slug: string;
-  name: string;
-}
+import { api, call, type Schemas } from './client';
 
 /** Shape returned by both `POST /v1/auth/login` and `GET /v1/auth/session`. */
-export interface Session {
-  user: SessionUser;
-  tenant: SessionTenant;
-  csrfToken: string;
-}
-
-export interface SignInInput {
-  /** Tenant slug. */
-  tenant: string;
-  email: string;
-  password: string;
-}
+export type Session = Schemas['SessionDto'];
+export type SignInInput = Schemas['LoginBody'];
 
 export const authApi = {
-  login: (input: SignInInput) => request<Session>('POST', '/v1/auth/login', { body: input }),
-  session: (signal?: AbortSignal) =>
-    request<Session>('GET', '/v1/auth/session', signal ? { signal } : {}),
-  logout: () => request<void>('POST', '/v1/auth/logout'),
+  login: (body: SignInInput) => call(api.POST('/v1/auth/login', { body })),
+  session: (signal?: AbortSignal) => call(api.GET('/v1/auth/session', signal ? { signal } : {}), signal),
+  logout: () => call(api.POST('/v1/auth/logout')),
 };

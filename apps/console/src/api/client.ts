@@ -1,3 +1,9 @@
+import createClient, { type Middleware } from 'openapi-fetch';
+import type { components, paths } from './openapi.gen';
+
+/** Schemas of the API, generated from its OpenAPI document (`scripts/build.sh` refreshes openapi.gen.ts). */
+export type Schemas = components['schemas'];
+
 /** Error body every Quarry API error response carries. */
 export interface ApiErrorBody {
   code: string;
@@ -27,6 +33,12 @@ export function isApiError(error: unknown, status?: number): error is ApiError {
   return error instanceof ApiError && (status === undefined || error.status === status);
 }
 
+export const NETWORK_ERROR: ApiErrorBody = {
+  code: 'NETWORK_ERROR',
+  message: 'Could not reach the server. Check your connection and try again.',
+  requestId: '',
+};
+
 // The CSRF token lives only in memory: it is re-issued by sign-in and by every session fetch.
 let csrfToken: string | null = null;
 
@@ -34,58 +46,51 @@ export function setCsrfToken(token: string | null): void {
   csrfToken = token;
 }
 
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-
-export interface RequestOptions {
-  body?: unknown;
-  signal?: AbortSignal;
+export function currentCsrfToken(): string | null {
+  return csrfToken;
 }
 
-const MUTATING: ReadonlySet<Method> = new Set<Method>(['POST', 'PUT', 'PATCH', 'DELETE']);
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** Same-origin JSON request. `path` is absolute on this origin, e.g. `/v1/auth/session`. */
-export async function request<T>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
-  const headers = new Headers({ Accept: 'application/json' });
-  const hasBody = options.body !== undefined;
-  if (hasBody) headers.set('Content-Type', 'application/json');
-  if (MUTATING.has(method) && csrfToken !== null) headers.set('X-CSRF-Token', csrfToken);
+const csrfMiddleware: Middleware = {
+  onRequest({ request }) {
+    if (!SAFE_METHODS.has(request.method) && csrfToken !== null) request.headers.set('X-CSRF-Token', csrfToken);
+    return request;
+  },
+};
 
-  let response: Response;
+/** The typed client: same origin, session cookie, CSRF header on unsafe methods. */
+export const api = createClient<paths>({
+  baseUrl: window.location.origin,
+  credentials: 'include',
+  headers: { Accept: 'application/json' },
+});
+api.use(csrfMiddleware);
+
+interface FetchResult<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+/**
+ * Awaits a typed-client call and returns its data, or throws an ApiError carrying the API's
+ * `{ code, message, requestId }` (a network failure becomes NETWORK_ERROR).
+ */
+export async function call<T>(pending: Promise<FetchResult<T>>, signal?: AbortSignal): Promise<T> {
+  let result: FetchResult<T>;
   try {
-    response = await fetch(path, {
-      method,
-      headers,
-      credentials: 'include',
-      body: hasBody ? JSON.stringify(options.body) : null,
-      signal: options.signal ?? null,
-    });
+    result = await pending;
   } catch (error) {
-    if (options.signal?.aborted) throw error;
-    throw new ApiError(0, {
-      code: 'NETWORK_ERROR',
-      message: 'Could not reach the server. Check your connection and try again.',
-      requestId: '',
-    });
+    if (signal?.aborted) throw error;
+    throw new ApiError(0, NETWORK_ERROR);
   }
-
-  const text = await response.text();
-  const data = parseJson(text);
-
-  if (!response.ok) throw new ApiError(response.status, toErrorBody(response, data));
-  // The server is the source of truth for the response shape; callers name it via T.
-  return data as T;
+  if (!result.response.ok) throw new ApiError(result.response.status, toErrorBody(result.response, result.error));
+  // 204 answers carry no body; the schema says so through T.
+  return result.data as T;
 }
 
-function parseJson(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function toErrorBody(response: Response, data: unknown): ApiErrorBody {
+export function toErrorBody(response: { status: number; statusText: string; headers: Headers }, data: unknown): ApiErrorBody {
   const headerRequestId = response.headers.get('x-request-id') ?? '';
   if (typeof data === 'object' && data !== null) {
     const { code, message, requestId, details } = data as Record<string, unknown>;

@@ -2,17 +2,33 @@ import { useEffect, useRef, type MouseEvent } from 'react';
 import type { Session } from '../api/auth';
 import { routeHref, useHashRoute, type Route } from '../hooks/use-hash-route';
 import { useSignOut } from '../hooks/use-sign-out';
+import { ErrorState, LoadingState } from './QueryState';
+import { useMe } from '../hooks/use-me';
+import { AdminPage } from './admin/AdminPage';
+import { DocumentsPage } from './documents/DocumentsPage';
 import { OverviewPage } from './OverviewPage';
-import { PlaceholderPage } from './PlaceholderPage';
+import { SearchPage } from './search/SearchPage';
 
-const NAV: ReadonlyArray<{ route: Route; label: string }> = [
+/** Each area and the permission that opens it (the API checks again on every call). */
+const NAV: ReadonlyArray<{ route: Route; label: string; permission?: string }> = [
   { route: 'overview', label: 'Overview' },
-  { route: 'chat', label: 'Chat' },
-  { route: 'documents', label: 'Documents' },
-  { route: 'search', label: 'Search' },
-  { route: 'admin', label: 'Admin' },
-  { route: 'evals', label: 'Evals' },
+  { route: 'documents', label: 'Documents', permission: 'collections:manage' },
+  { route: 'search', label: 'Search', permission: 'search' },
+  { route: 'admin', label: 'Admin', permission: 'api_keys:own' },
 ];
+
+function Page({ route, session }: { route: Route; session: Session }) {
+  switch (route) {
+    case 'documents':
+      return <DocumentsPage />;
+    case 'search':
+      return <SearchPage />;
+    case 'admin':
+      return <AdminPage />;
+    default:
+      return <OverviewPage session={session} />;
+  }
+}
 
 function labelOf(route: Route): string {
   return NAV.find((item) => item.route === route)?.label ?? 'Overview';
@@ -23,6 +39,10 @@ export function AppShell({ session }: { session: Session }) {
   const signOut = useSignOut();
   const mainRef = useRef<HTMLElement>(null);
   const firstRender = useRef(true);
+  const me = useMe();
+  const permissions = me.data?.permissions;
+  const nav = NAV.filter((item) => !item.permission || permissions?.includes(item.permission));
+  const allowed = nav.some((item) => item.route === route);
   const label = labelOf(route);
 
   useEffect(() => {
@@ -75,7 +95,7 @@ export function AppShell({ session }: { session: Session }) {
       <div className="shell__body">
         <nav className="sidenav" aria-label="Main">
           <ul>
-            {NAV.map((item) => (
+            {nav.map((item) => (
               <li key={item.route}>
                 <a href={routeHref(item.route)} aria-current={item.route === route ? 'page' : undefined}>
                   {item.label}
@@ -85,10 +105,17 @@ export function AppShell({ session }: { session: Session }) {
           </ul>
         </nav>
         <main id="main" ref={mainRef} tabIndex={-1} className="content">
-          {route === 'overview' ? (
-            <OverviewPage session={session} />
+          {me.error ? (
+            <ErrorState title="Could not load your permissions" error={me.error} onRetry={() => void me.refetch()} />
+          ) : permissions === undefined ? (
+            <LoadingState label="Loading your permissions…" />
+          ) : allowed ? (
+            <Page route={route} session={session} />
           ) : (
-            <PlaceholderPage title={label} />
+            <>
+              <h1 tabIndex={-1}>{label}</h1>
+              <p className="empty-state">Your role does not include this area. Ask an administrator if you need it.</p>
+            </>
           )}
         </main>
       </div>

@@ -1,6 +1,7 @@
 import { useSyncExternalStore } from 'react';
 
-export const ROUTES = ['overview', 'chat', 'documents', 'search', 'admin', 'evals'] as const;
+// Chat, usage and evals join when their APIs land.
+export const ROUTES = ['overview', 'documents', 'search', 'admin'] as const;
 export type Route = (typeof ROUTES)[number];
 
 function isRoute(value: string): value is Route {
