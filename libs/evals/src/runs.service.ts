@@ -149,7 +149,7 @@ export class RunsService {
   async compare(scope: TenantScope, ids: [string, string]): Promise<ComparisonView> {
     const [a, b] = [await this.succeeded(scope, ids[0]), await this.succeeded(scope, ids[1])];
     if (a.datasetId !== b.datasetId) throw AppError.conflict('Only runs of the same dataset can be compared', { datasets: [a.datasetId, b.datasetId] });
-    const [ma, mb] = [a.metrics as unknown as RunMetrics, b.metrics as unknown as RunMetrics];
+    const [ma, mb] = [a.metrics, b.metrics];
     const metrics = Object.fromEntries(
       (Object.keys(ma) as (keyof RunMetrics)[]).map((key) => [key, { a: ma[key], b: mb[key], delta: mb[key] - ma[key] }]),
     ) as ComparisonView['metrics'];
