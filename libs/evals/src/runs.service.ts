@@ -149,7 +149,7 @@ export class RunsService {
   async compare(scope: TenantScope, ids: [string, string]): Promise<ComparisonView> {
     const [a, b] = [await this.succeeded(scope, ids[0]), await this.succeeded(scope, ids[1])];
     if (a.datasetId !== b.datasetId) throw AppError.conflict('Only runs of the same dataset can be compared', { datasets: [a.datasetId, b.datasetId] });
-    const [ma, mb] = [a.metrics, b.metrics];
+    const [ma, mb] = [metricsOf(a), metricsOf(b)];
     const metrics = Object.fromEntries(
       (Object.keys(ma) as (keyof RunMetrics)[]).map((key) => [key, { a: ma[key], b: mb[key], delta: mb[key] - ma[key] }]),
     ) as ComparisonView['metrics'];
@@ -198,7 +198,7 @@ export class RunsService {
     if (!baselineId || baselineId === run.id) return { runId, baselineRunId: null, margin, metrics, verdict: 'no_baseline', failures: [] };
     const baseline = await this.succeeded(scope, baselineId);
     if (baseline.datasetId !== run.datasetId) throw AppError.conflict('The baseline is a run of another dataset');
-    const result = regressionGate(baseline.metrics as unknown as RunMetrics, run.metrics as unknown as RunMetrics, margin, metrics);
+    const result = regressionGate(metricsOf(baseline), metricsOf(run), margin, metrics);
     return { runId, baselineRunId: baseline.id, margin, metrics, verdict: result.passed ? 'passed' : 'failed', failures: result.failures };
   }
 
@@ -226,4 +226,8 @@ export class RunsService {
     }
     if (unknown.length > 0) throw new AppError(404, ErrorCode.NotFound, 'Collection not found', { collectionIds: unknown });
   }
+}
+
+function metricsOf(run: EvalRunModel): RunMetrics {
+  return run.metrics as unknown as RunMetrics;
 }
