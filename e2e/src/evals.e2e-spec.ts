@@ -278,3 +278,57 @@ describe('evals: API and the quarry eval CLI against the built API and worker', 
     assert.match(badKey.stderr, /HTTP 401/);
   });
 });
+
+describe('evals: a run that cannot succeed is recorded as failed by the worker, with its reason', () => {
+  let stack: Stack;
+  let storageDir: string;
+
+  before(async () => {
+    storageDir = await mkdtemp(path.join(tmpdir(), 'quarry-e2e-evals-fail-'));
+    // No worker yet: the run stays queued until the collection it names is gone.
+    stack = await startStack({ worker: false, env: { STORAGE_LOCAL_DIR: storageDir } });
+  });
+
+  after(async () => {
+    stack.http.assertNoServerErrors();
+    await stack.stop();
+    await rm(storageDir, { recursive: true, force: true });
+  });
+
+  it('fails the run when its collection was deleted before it ran', async () => {
+    const tenant = await createTenant(stack, 'evfail');
+    const admin = await signIn(stack, tenant.slug, tenant.ownerEmail);
+    const collection = await createCollection(stack, admin, 'doomed');
+    const form = new FormData();
+    form.set('name', 'doomed-questions');
+    form.set('dataset', new Blob([jsonl]), 'doomed.jsonl');
+    const created = await fetch(`${stack.api.url}/v1/evals/datasets`, {
+      method: 'POST',
+      headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrfToken },
+      body: form,
+      signal: AbortSignal.timeout(30_000),
+    });
+    assert.equal(created.status, 201);
+    const { dataset } = (await created.json()) as DatasetCreated;
+    const queued = expectStatus(
+      await stack.http.post<Run>('/v1/evals/runs', { as: admin, json: { datasetId: dataset.id, config: { mode: 'lexical', collectionIds: [collection.id] } } }),
+      202,
+    );
+    expectStatus(await stack.http.delete(`/v1/collections/${collection.id}`, { as: admin }), 204);
+    await stack.startWorker();
+    const deadline = Date.now() + 120_000;
+    let run: Run;
+    for (;;) {
+      run = expectStatus(await stack.http.get<Run>(`/v1/evals/runs/${queued.id}`, { as: admin }), 200);
+      if (run.status === 'failed' || run.status === 'succeeded') break;
+      assert.ok(Date.now() < deadline, `run still ${run.status}`);
+      await sleep(200);
+    }
+    assert.equal(run.status, 'failed');
+    assert.match(run.error ?? '', /Collection .* no longer exists/);
+    assert.equal(run.verdict, null);
+    expectError(await stack.http.get(`/v1/evals/runs/${run.id}/gate`, { as: admin }), 409, 'CONFLICT');
+    const metrics = await fetch(`${stack.extraWorkers[0]!.url}/metrics`).then((response) => response.text());
+    assert.match(metrics, /quarry_eval_runs_total\{[^}]*outcome="failed"[^}]*\} 1\b/);
+  });
+});
