@@ -7,6 +7,8 @@ import { apiConfigSchema, CONFIG, loadConfig, type BaseConfig, type Principal, t
 import { Database } from '@quarry/db';
 import {
   DatasetsService,
+  EvalQueue,
+  EvalRunRecovery,
   EvalRunner,
   EvalRunnerModule,
   EvalsModule,
@@ -19,7 +21,7 @@ import { rolePermissions } from '@quarry/identity';
 import { embeddingEnvSchema } from '@quarry/models';
 import { bullRootOptions, evalRunJob, evalsQueueName, openEnvelope } from '@quarry/jobs';
 import { createTestContext, seedTenant, uniqueSuffix } from '@quarry/testing';
-import { Worker } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 
 /**
  * Evals against the real database (as quarry_app, under RLS) and a real BullMQ queue: datasets with judged
@@ -238,5 +240,30 @@ describe('evals: datasets, runs on the worker queue, gate and comparison', () =>
     await assert.rejects(datasets.get(other, dataset.id), (error: { status?: number }) => error.status === 404);
     await assert.rejects(runs.get(other, queued.id), (error: { status?: number }) => error.status === 404);
     assert.equal((await runs.list(other, { limit: 10 })).items.length, 0);
+  });
+
+  it('re-queues a run whose job was lost (Redis keeps queues in memory)', async () => {
+    const { dataset } = await datasets.create(admin, {
+      name: `lost-${uniqueSuffix()}`,
+      matching: { matchBy: 'name', matchField: null },
+      contentHash: 'h',
+      dataset: parseJsonlDataset(jsonl),
+    });
+    await worker.pause();
+    const queued = await runs.create(admin, { datasetId: dataset.id, config: lexical() });
+    const queue = new Queue(evalsQueueName, bullRootOptions(app.get<BaseConfig>(CONFIG)));
+    try {
+      assert.equal(await queue.remove(evalRunJob.jobId!({ tenantId: tenant.tenantId, runId: queued.id })), 1);
+    } finally {
+      await queue.close();
+    }
+    assert.equal(await app.get(EvalQueue).hasJob(tenant.tenantId, queued.id), false);
+    const recovery = app.get(EvalRunRecovery);
+    assert.deepEqual(await recovery.requeueOrphans(3600, [tenant.tenantId]), { requeued: 0 }, 'a fresh run is left alone');
+    assert.deepEqual(await recovery.requeueOrphans(0, [tenant.tenantId]), { requeued: 1 });
+    assert.deepEqual(await recovery.requeueOrphans(0, [tenant.tenantId]), { requeued: 0 }, 'its job is back');
+    worker.resume();
+    const run = await waitForRun(queued.id);
+    assert.equal(run.status, 'succeeded', run.error ?? '');
   });
 });

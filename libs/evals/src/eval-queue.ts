@@ -14,8 +14,18 @@ export class EvalQueue implements OnModuleDestroy {
   ) {}
 
   async enqueue(tenantId: string, runId: string): Promise<void> {
+    await this.producer.enqueue(this.open(), evalRunJob, { tenantId, runId });
+  }
+
+  /** Whether the run's job is still in the queue (waiting, active, delayed or failed and kept). */
+  async hasJob(tenantId: string, runId: string): Promise<boolean> {
+    const state = await this.open().getJobState(evalRunJob.jobId!({ tenantId, runId }));
+    return state !== 'unknown';
+  }
+
+  private open(): Queue {
     this.queue ??= new Queue(evalsQueueName, bullRootOptions(this.config));
-    await this.producer.enqueue(this.queue, evalRunJob, { tenantId, runId });
+    return this.queue;
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -4,6 +4,7 @@ import { JobProducer } from '@quarry/jobs';
 import { RetrievalModule } from '@quarry/retrieval';
 import { DatasetsService } from './datasets.service';
 import { EvalQueue } from './eval-queue';
+import { EvalRunRecovery } from './eval-run-recovery';
 import { EvalRunner } from './eval-runner';
 import { RunsService } from './runs.service';
 
@@ -15,10 +16,10 @@ import { RunsService } from './runs.service';
 })
 export class EvalsModule {}
 
-/** The worker side: executes queued runs through SearchService. Needs DbModule and a CONFIG with the embedding settings. */
+/** The worker side: executes queued runs through SearchService and re-queues runs whose job was lost. Needs DbModule and a CONFIG with the embedding settings. */
 @Module({
   imports: [DocumentsModule, RetrievalModule],
-  providers: [EvalRunner],
-  exports: [EvalRunner],
+  providers: [JobProducer, EvalQueue, EvalRunner, EvalRunRecovery],
+  exports: [EvalRunner, EvalRunRecovery],
 })
 export class EvalRunnerModule {}

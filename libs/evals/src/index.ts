@@ -1,6 +1,7 @@
 export * from './dataset';
 export * from './datasets.service';
 export * from './eval-queue';
+export * from './eval-run-recovery';
 export * from './eval-runner';
 export * from './evals.module';
 export * from './judged-documents';

@@ -22,3 +22,15 @@ export const evalRunJob = defineJob({
     removeOnFail: 100,
   },
 });
+
+/**
+ * Finds eval runs that are queued or running but have no job (Redis lost it, or it was removed) and queues
+ * them again. Runs on the maintenance queue, every minute, tenant by tenant.
+ */
+export const recoverEvalRunsJob = defineJob({
+  queue: 'maintenance',
+  name: 'evals.recover',
+  version: 1,
+  payload: z.object({ minAgeSeconds: z.number().int().min(0).max(86_400) }).strict(),
+  options: { attempts: 1, removeOnComplete: 100, removeOnFail: 100 },
+});
