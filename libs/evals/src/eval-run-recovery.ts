@@ -3,10 +3,13 @@ import { tenantScope } from '@quarry/core';
 import { Database } from '@quarry/db';
 import { EvalQueue } from './eval-queue';
 
+const sweepLimit = 1_000;
+
 /**
  * Redis keeps queues in memory: a restart, or a job removed by hand, would leave its run "queued" or
  * "running" forever. This finds such runs (older than `minAgeSeconds`, so a run being created is left
- * alone) and queues them again; the run then starts over.
+ * alone) through one SECURITY DEFINER function that returns ids only, and queues them again; the run
+ * then starts over under its own tenant's scope.
  */
 @Injectable()
 export class EvalRunRecovery {
@@ -17,24 +20,20 @@ export class EvalRunRecovery {
     private readonly queue: EvalQueue,
   ) {}
 
-  /** Every tenant, or only `tenantIds` when given. */
+  /** Every tenant's runs, or only those of `tenantIds` when given. */
   async requeueOrphans(minAgeSeconds: number, tenantIds?: readonly string[]): Promise<{ requeued: number }> {
     const before = new Date(Date.now() - minAgeSeconds * 1000);
+    const candidates = await this.db.unscoped(
+      (client) => client.$queryRaw<{ tenant_id: string; run_id: string }[]>`
+        SELECT tenant_id, run_id FROM quarry_eval_unfinished_runs(${before}::timestamptz, ${sweepLimit}::int)`,
+    );
     let requeued = 0;
-    for await (const tenantId of tenantIds ?? this.db.tenantIds()) {
-      const scope = tenantScope(tenantId);
-      const runs = await this.db.tenant(scope, (tx) =>
-        tx.evalRun.findMany({
-          where: { tenantId: scope.tenantId, status: { in: ['queued', 'running'] }, createdAt: { lt: before } },
-          select: { id: true },
-        }),
-      );
-      for (const run of runs) {
-        if (await this.queue.hasJob(tenantId, run.id)) continue;
-        await this.queue.enqueue(tenantId, run.id);
-        requeued += 1;
-        this.logger.warn({ tenantId, runId: run.id }, 'Re-queued an eval run whose job was lost');
-      }
+    for (const { tenant_id: tenantId, run_id: runId } of candidates) {
+      if (tenantIds && !tenantIds.includes(tenantId)) continue;
+      if (await this.queue.hasJob(tenantId, runId)) continue;
+      await this.queue.enqueue(tenantScope(tenantId).tenantId, runId);
+      requeued += 1;
+      this.logger.warn({ tenantId, runId }, 'Re-queued an eval run whose job was lost');
     }
     return { requeued };
   }
