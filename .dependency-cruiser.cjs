@@ -15,7 +15,7 @@ const libs = {
   storage: ['core'],
   models: ['core'],
   ingestion: ['core', 'db', 'documents', 'storage', 'models', 'jobs', 'metering'],
-  evals: ['core', 'db', 'jobs', 'retrieval'],
+  evals: ['core', 'db', 'jobs', 'retrieval', 'documents', 'models'],
   retrieval: ['core', 'db', 'models'],
   generation: ['core'],
   chat: ['core', 'db', 'audit', 'metering', 'jobs', 'retrieval', 'generation'],

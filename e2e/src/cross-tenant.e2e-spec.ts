@@ -46,6 +46,8 @@ interface TenantFixture {
   token: string;
   collection: Collection;
   document: DocumentBody;
+  evalDataset: { id: string };
+  evalRun: { id: string };
 }
 
 describe('cross-tenant isolation over HTTP: tenant A can neither see nor touch tenant B', () => {
@@ -62,6 +64,8 @@ describe('cross-tenant isolation over HTTP: tenant A can neither see nor touch t
     groups: string[];
     collection: Collection;
     documents: string[];
+    evalDataset: unknown;
+    evalRuns: string[];
   };
 
   async function fixture(label: string): Promise<TenantFixture> {
@@ -77,7 +81,23 @@ describe('cross-tenant isolation over HTTP: tenant A can neither see nor touch t
     const uploaded = await upload(stack, owner, collection.id, [{ name: `${label}.txt`, content: `Private notes of ${label}.` }]);
     const document = uploaded.body.items?.[0]?.document;
     assert.ok(document, `upload for ${label}: ${JSON.stringify(uploaded.body)}`);
-    return { seeded, owner, member, group: { ...group, memberCount: 1 }, key, token, collection, document };
+    const form = new FormData();
+    form.set('name', `${label}-questions`);
+    form.set('dataset', new Blob([JSON.stringify({ id: 'q1', query: `notes of ${label}`, relevant: [`${label}.txt`] })]), 'questions.jsonl');
+    const datasetResponse = await fetch(`${stack.api.url}/v1/evals/datasets`, {
+      method: 'POST',
+      headers: { cookie: owner.cookie, 'x-csrf-token': owner.csrfToken },
+      body: form,
+      signal: AbortSignal.timeout(30_000),
+    });
+    assert.equal(datasetResponse.status, 201, `eval dataset for ${label}`);
+    const evalDataset = ((await datasetResponse.json()) as { dataset: { id: string } }).dataset;
+    const evalRun = expectStatus(
+      await stack.http.post<{ id: string }>('/v1/evals/runs', { as: owner, json: { datasetId: evalDataset.id, config: { mode: 'lexical' } } }),
+      202,
+      `eval run for ${label}`,
+    );
+    return { seeded, owner, member, group: { ...group, memberCount: 1 }, key, token, collection, document, evalDataset, evalRun };
   }
 
   /** Every route of the OpenAPI document whose path takes an {id}, mapped to the attempts made against it. */
@@ -129,6 +149,17 @@ describe('cross-tenant isolation over HTTP: tenant A can neither see nor touch t
         { label: 'B document, A user', params: { id: b.document.id }, query: `userId=${a.member.id}` },
         { label: 'A document, B user', params: { id: a.document.id }, query: `userId=${b.member.id}` },
       ],
+      'GET /v1/evals/datasets/{id}': [{ label: 'B dataset', params: { id: b.evalDataset.id } }],
+      'PATCH /v1/evals/datasets/{id}': [{ label: 'B dataset', params: { id: b.evalDataset.id }, body: { description: 'hijacked' } }],
+      'DELETE /v1/evals/datasets/{id}': [{ label: 'B dataset', params: { id: b.evalDataset.id } }],
+      'PUT /v1/evals/datasets/{id}/baseline': [
+        { label: 'B dataset', params: { id: b.evalDataset.id }, body: { runId: null } },
+        { label: 'A dataset, B run', params: { id: a.evalDataset.id }, body: { runId: b.evalRun.id } },
+      ],
+      'GET /v1/evals/runs/{id}': [{ label: 'B run', params: { id: b.evalRun.id } }],
+      'GET /v1/evals/runs/{id}/results': [{ label: 'B run', params: { id: b.evalRun.id } }],
+      'GET /v1/evals/runs/{id}/gate': [{ label: 'B run', params: { id: b.evalRun.id } }],
+      'DELETE /v1/evals/runs/{id}': [{ label: 'B run', params: { id: b.evalRun.id } }],
     };
   }
 
@@ -144,6 +175,8 @@ describe('cross-tenant isolation over HTTP: tenant A can neither see nor touch t
       groups: (await listAll<Group>(stack, as, '/v1/groups')).map((group) => group.id).sort(),
       collection: expectStatus(await stack.http.get<Collection>(`/v1/collections/${b.collection.id}`, { as }), 200),
       documents: (await listAll<DocumentBody>(stack, as, '/v1/documents')).map((doc) => `${doc.id}:${doc.name}:${doc.version}`).sort(),
+      evalDataset: expectStatus(await stack.http.get(`/v1/evals/datasets/${b.evalDataset.id}`, { as }), 200),
+      evalRuns: (await listAll<{ id: string }>(stack, as, '/v1/evals/runs')).map((run) => run.id).sort(),
     };
   }
 

@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { AuditModule } from '@quarry/audit';
 import { CONFIG, pinoOptions, type RequestContextStore } from '@quarry/core';
 import { DbModule } from '@quarry/db';
+import { EvalsModule } from '@quarry/evals';
 import { AuthGuard, IdentityModule, type AuthenticatedRequest } from '@quarry/identity';
 import { IngestionModule } from '@quarry/ingestion';
 import { MeteringModule } from '@quarry/metering';
@@ -16,6 +17,7 @@ import { ApiKeysController } from './controllers/api-keys.controller';
 import { AuditController } from './controllers/audit.controller';
 import { CollectionsController } from './controllers/collections.controller';
 import { DocumentsController } from './controllers/documents.controller';
+import { EvalsController } from './controllers/evals.controller';
 import { AuthController } from './controllers/auth.controller';
 import { GroupsController } from './controllers/groups.controller';
 import { MeController } from './controllers/me.controller';
@@ -73,6 +75,7 @@ export class AppModule {
         IdentityModule,
         IngestionModule,
         RetrievalModule,
+        EvalsModule,
       ],
       controllers: [
         AuthController,
@@ -85,6 +88,7 @@ export class AppModule {
         CollectionsController,
         DocumentsController,
         SearchController,
+        EvalsController,
       ],
       providers: [
         { provide: APP_GUARD, useExisting: AuthGuard },

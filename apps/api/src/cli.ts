@@ -5,13 +5,20 @@ import { apiConfigSchema, CONFIG, loadConfig, tenantScope, type Principal } from
 import { DbModule } from '@quarry/db';
 import { IdentityModule, normalizeEmail, rolePermissions, TenantsService, UsersService } from '@quarry/identity';
 import { ClsModule } from 'nestjs-cls';
+import { runEvalCommand } from './eval-cli/eval-command';
 
 /**
  * Operator commands that run the same services as the API, as the same database role.
  *   seed-demo: creates the demo tenant and its admin (QUARRY_DEMO_TENANT, _EMAIL, _PASSWORD) if missing.
+ *   eval: runs an eval dataset against a running instance over HTTP (see eval-cli/eval-command.ts).
  */
 async function main(): Promise<void> {
   const command = process.argv[2];
+  // A client of a running instance: no database, no configuration of its own.
+  if (command === 'eval') {
+    process.exitCode = await runEvalCommand(process.argv.slice(3));
+    return;
+  }
   const config = loadConfig(apiConfigSchema);
 
   @Module({
@@ -31,7 +38,7 @@ async function main(): Promise<void> {
         await seedDemo(app.get(TenantsService), app.get(UsersService));
         break;
       default:
-        throw new Error(`Unknown command "${command ?? ''}" (expected: seed-demo)`);
+        throw new Error(`Unknown command "${command ?? ''}" (expected: seed-demo, eval)`);
     }
   } finally {
     await app.close();
@@ -62,5 +69,6 @@ async function seedDemo(tenants: TenantsService, users: UsersService): Promise<v
 
 main().catch((error: unknown) => {
   console.error(`[quarry] ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
+  // `eval` exits 1 only when the gate fails; any other failure is 2.
+  process.exit(process.argv[2] === 'eval' ? 2 : 1);
 });

@@ -1,6 +1,6 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { envelope, purgeSessionsJob, Queues, refreshSourcesJob } from '@quarry/jobs';
+import { envelope, purgeSessionsJob, Queues, recoverEvalRunsJob, refreshSourcesJob } from '@quarry/jobs';
 import { Queue } from 'bullmq';
 
 /** Repeatable jobs. upsertJobScheduler is idempotent, so every worker may declare them at start. */
@@ -18,6 +18,11 @@ export class Schedules implements OnApplicationBootstrap {
       'sources.refresh.minutely',
       { every: 60_000 },
       { name: refreshSourcesJob.name, data: envelope(refreshSourcesJob, { limit: 500 }), opts: refreshSourcesJob.options },
+    );
+    await this.maintenance.upsertJobScheduler(
+      'evals.recover.minutely',
+      { every: 60_000 },
+      { name: recoverEvalRunsJob.name, data: envelope(recoverEvalRunsJob, { minAgeSeconds: 120 }), opts: recoverEvalRunsJob.options },
     );
   }
 }

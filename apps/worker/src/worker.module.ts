@@ -2,6 +2,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CONFIG, pinoOptions } from '@quarry/core';
 import { DbModule } from '@quarry/db';
+import { EvalRunnerModule } from '@quarry/evals';
 import { SessionPurger } from '@quarry/identity';
 import { PipelineModule } from '@quarry/ingestion';
 import { bullRootOptions, Queues } from '@quarry/jobs';
@@ -12,6 +13,7 @@ import type { WorkerEnv } from './config';
 import { HealthChecks } from './health-checks';
 import { IngestionWorkers } from './ingestion/ingestion-workers';
 import { SourceRefresher } from './ingestion/source-refresher';
+import { EvalRunProcessor } from './processors/eval-run.processor';
 import { MaintenanceProcessor } from './processors/maintenance.processor';
 import { QueueMetrics } from './queue-metrics';
 import { Schedules } from './schedules';
@@ -31,8 +33,9 @@ export class WorkerModule {
         BullModule.forRoot(bullRootOptions(config)),
         BullModule.registerQueue({ name: Queues.maintenance }),
         PipelineModule,
+        EvalRunnerModule,
       ],
-      providers: [SessionPurger, MaintenanceProcessor, Schedules, QueueMetrics, IngestionWorkers, SourceRefresher, HealthChecks],
+      providers: [SessionPurger, MaintenanceProcessor, EvalRunProcessor, Schedules, QueueMetrics, IngestionWorkers, SourceRefresher, HealthChecks],
     };
   }
 }

@@ -31,7 +31,8 @@ const jsonlRecord = z
 
 /**
  * Quarry's own format: one JSON object per line, `{ "id", "query", "relevant": ["docname", …] | { "docname": gain } }`.
- * Relevant documents are named by document name (file name or URL) or id, as the caller's corpus uses.
+ * How a judged id names a document (id, name, stem or a metadata field) is the dataset's `matchBy`
+ * (see judged-documents.ts).
  */
 export function parseJsonlDataset(text: string, maxQueries = 10_000): EvalDataset {
   const queries: EvalQuery[] = [];

@@ -2,3 +2,4 @@ export * from './bullmq-connection';
 export * from './job-contract';
 export * from './job-producer';
 export * from './queues';
+export * from './eval-jobs';

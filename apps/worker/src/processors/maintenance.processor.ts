@@ -1,6 +1,7 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
-import { JobContractError, openEnvelope, purgeSessionsJob, Queues, refreshSourcesJob } from '@quarry/jobs';
+import { EvalRunRecovery } from '@quarry/evals';
+import { JobContractError, openEnvelope, purgeSessionsJob, Queues, recoverEvalRunsJob, refreshSourcesJob } from '@quarry/jobs';
 import { SourceRefresher } from '../ingestion/source-refresher';
 import { SessionPurger } from '@quarry/identity';
 import { UnrecoverableError, type Job } from 'bullmq';
@@ -13,6 +14,7 @@ export class MaintenanceProcessor extends WorkerHost {
   constructor(
     private readonly sessions: SessionPurger,
     private readonly sources: SourceRefresher,
+    private readonly evalRuns: EvalRunRecovery,
   ) {
     super();
   }
@@ -29,6 +31,10 @@ export class MaintenanceProcessor extends WorkerHost {
         case refreshSourcesJob.name: {
           const payload = openEnvelope(refreshSourcesJob, job.data);
           return await this.sources.refreshDue(payload.limit);
+        }
+        case recoverEvalRunsJob.name: {
+          const payload = openEnvelope(recoverEvalRunsJob, job.data);
+          return await this.evalRuns.requeueOrphans(payload.minAgeSeconds);
         }
         default:
           throw new UnrecoverableError(`Unknown job ${job.name} on queue ${Queues.maintenance}`);
