@@ -185,6 +185,20 @@ describe('search: hybrid retrieval over readable documents only', () => {
     assert.equal(mixed.rerank.requested, false);
   });
 
+  it('a tenant’s search settings apply to collections without their own; only administrators change them', async () => {
+    expectError(await stack.http.put('/v1/search/settings', { as: member, json: { fusion: { rrfK: 33 } } }), 403, 'FORBIDDEN');
+    expectError(await stack.http.put('/v1/search/settings', { as: admin, json: { fusion: { rrfK: -1 } } }), 400, 'VALIDATION_FAILED');
+    const saved = expectStatus(await stack.http.put<{ fusion: { rrfK: number } }>('/v1/search/settings', { as: admin, json: { fusion: { rrfK: 33 }, rerank: { enabled: true } } }), 200);
+    assert.equal(saved.fusion.rrfK, 33);
+    assert.deepEqual(expectStatus(await stack.http.get('/v1/search/settings', { as: member }), 200), { fusion: { rrfK: 33 }, rerank: { enabled: true } });
+    const tenantWide = await search(member, { query: 'how do ribosomes make proteins', collectionIds: [openCollection] });
+    assert.deepEqual([tenantWide.fusion.rrfK, tenantWide.rerank.applied], [33, true]);
+    expectStatus(await stack.http.put('/v1/search/settings', { as: admin, json: {} }), 200);
+    const reset = await search(member, { query: 'how do ribosomes make proteins', collectionIds: [openCollection] });
+    assert.equal(reset.rerank.requested, false);
+    assert.notEqual(reset.fusion.rrfK, 33);
+  });
+
   it('a viewer may search; a key without the search scope may not', async () => {
     const viewer = await createUser(stack, admin, 'viewer');
     const viewerSession = await signIn(stack, admin.tenant.slug, viewer.email);

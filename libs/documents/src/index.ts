@@ -4,3 +4,4 @@ export * from './documents.module';
 export * from './documents.service';
 export * from './access.service';
 export * from './search-settings';
+export * from './tenant-search-settings.service';

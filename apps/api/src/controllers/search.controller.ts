@@ -1,11 +1,11 @@
-import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { actingUserId, AppError, CONFIG, ErrorCode, type Principal } from '@quarry/core';
-import { AccessService, CollectionsService, type CollectionView, type SearchSettings } from '@quarry/documents';
+import { AccessService, CollectionsService, TenantSearchSettingsService, type CollectionView, type SearchSettings } from '@quarry/documents';
 import { Authorize, CurrentPrincipal, Permission } from '@quarry/identity';
 import { EmbeddingProviders, type RerankEnv } from '@quarry/models';
 import { fusionDefaults, Rerankers, resolveFusion, SearchService, type RerankRequest, type SearchCollection } from '@quarry/retrieval';
-import { SearchBody, SearchResponseDto } from '../dto/search.dto';
+import { SearchBody, SearchResponseDto, SearchSettingsDto } from '../dto/search.dto';
 
 @ApiTags('search')
 @ApiBearerAuth()
@@ -18,6 +18,7 @@ export class SearchController {
     private readonly access: AccessService,
     private readonly models: EmbeddingProviders,
     private readonly rerankers: Rerankers,
+    private readonly tenantSettings: TenantSearchSettingsService,
     @Inject(CONFIG) private readonly config: RerankEnv,
   ) {}
 
@@ -31,6 +32,7 @@ export class SearchController {
   @ApiOkResponse({ type: SearchResponseDto })
   async run(@CurrentPrincipal() principal: Principal, @Body() body: SearchBody): Promise<SearchResponseDto> {
     const { collections, settings, notices } = await this.resolveCollections(principal, body.collectionIds);
+    const tenant = await this.tenantSettings.get(principal);
     const userId = actingUserId(principal.actor);
     const readerTokens = userId ? await this.access.tokensFor(principal, userId) : [];
     const response = await this.search.search(principal, {
@@ -45,21 +47,36 @@ export class SearchController {
         ...(body.filters.createdBefore ? { createdBefore: new Date(body.filters.createdBefore) } : {}),
       },
       readerTokens,
-      fusion: resolveFusion(fusionDefaults, settings.fusion, body.fusion),
-      ...this.rerankRequest(body, settings),
+      fusion: resolveFusion(fusionDefaults, tenant.fusion, settings.fusion, body.fusion),
+      ...this.rerankRequest(body, { ...tenant.rerank, ...settings.rerank }),
       debug: body.debug,
     });
     return { ...response, notices: [...notices, ...response.notices] };
   }
 
-  /** Request → collection → deployment: whether to rerank, with which reranker, how many candidates, how long. */
-  private rerankRequest(body: SearchBody, settings: SearchSettings): { rerank?: RerankRequest } {
-    if (!(body.rerank ?? settings.rerank?.enabled ?? false)) return {};
+  /** The tenant's search settings: fusion and reranking for collections that set none of their own. */
+  @Authorize(Permission.Search)
+  @Get('settings')
+  @ApiOkResponse({ type: SearchSettingsDto })
+  getSettings(@CurrentPrincipal() principal: Principal): Promise<SearchSettingsDto> {
+    return this.tenantSettings.get(principal);
+  }
+
+  @Authorize(Permission.CollectionsManage)
+  @Put('settings')
+  @ApiOkResponse({ type: SearchSettingsDto })
+  putSettings(@CurrentPrincipal() principal: Principal, @Body() body: SearchSettingsDto): Promise<SearchSettingsDto> {
+    return this.tenantSettings.put(principal, body);
+  }
+
+  /** Request → collection → tenant → deployment: whether to rerank, with which reranker, how many candidates, how long. */
+  private rerankRequest(body: SearchBody, rerank: NonNullable<SearchSettings['rerank']>): { rerank?: RerankRequest } {
+    if (!(body.rerank ?? rerank.enabled ?? false)) return {};
     return {
       rerank: {
-        provider: body.rerankProvider ?? settings.rerank?.provider ?? this.rerankers.defaultName,
-        candidates: settings.rerank?.candidates ?? this.config.RERANK_CANDIDATES,
-        timeoutMs: settings.rerank?.timeoutMs ?? this.config.RERANK_TIMEOUT_MS,
+        provider: body.rerankProvider ?? rerank.provider ?? this.rerankers.defaultName,
+        candidates: rerank.candidates ?? this.config.RERANK_CANDIDATES,
+        timeoutMs: rerank.timeoutMs ?? this.config.RERANK_TIMEOUT_MS,
       },
     };
   }

@@ -1,4 +1,4 @@
-import { fusionOverridesSchema } from '@quarry/documents';
+import { fusionOverridesSchema, searchSettingsSchema } from '@quarry/documents';
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 
@@ -82,3 +82,6 @@ export class SearchResponseDto extends createZodDto(
       .optional(),
   }),
 ) {}
+
+/** A tenant's search settings (PUT replaces them; `{}` returns to the deployment's defaults). */
+export class SearchSettingsDto extends createZodDto(searchSettingsSchema) {}
