@@ -14,7 +14,7 @@ export function startRerankServer(ranker: TextRerankProvider): Promise<Embedding
       sendJson(response, 422, { error: `unexpected request to ${request.path}` });
       return;
     }
-    const scores = await ranker.rerank(body.query, documents as string[]);
+    const scores = await ranker.rerank(body.query, documents);
     const ranked = scores.map((score, index) => ({ index, score })).sort((a, b) => b.score - a.score);
     if (request.path === '/rerank') sendJson(response, 200, ranked);
     else sendJson(response, 200, { id: 'rerank-test', results: ranked.map(({ index, score }) => ({ index, relevance_score: score })) });
