@@ -5,7 +5,7 @@
  *    fusion defaults; the top `--candidates` (default 100) are what the reranker sees in search;
  * 2. their features through the provider's own `rankingFeatures` (one SQL statement per claim, as
  *    quarry_app in the bench tenant), standardised per claim;
- * 3. coordinate ascent on mean nDCG@10 over the 809 TRAIN claims, from BM25 alone;
+ * 3. coordinate ascent on mean nDCG@10 over the 809 TRAIN claims, starting from the fused order;
  * 4. reports nDCG@10 on TRAIN and on the 300 TEST claims (never used for training or choices), and writes the
  *    weights to libs/retrieval/models/learned-ranker.json, the file LearnedReranker loads.
  */
@@ -14,7 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { tenantScope } from '@quarry/core';
 import type { Judgments } from '@quarry/evals';
-import { coordinateAscent, fuse, fusionDefaults, meanNdcg, rankingFeatureNames, rankingFeatures, standardise, type TrainingQuery } from '@quarry/retrieval';
+import { coordinateAscent, fuse, fusionDefaults, learnedFeatureNames, meanNdcg, rankingFeatures, standardise, type TrainingQuery } from '@quarry/retrieval';
 import { runBenchmark, writeResultFiles } from './entry';
 import { log } from './measure';
 import { gitFacts, machineFacts } from './platform';
@@ -38,8 +38,9 @@ async function trainingQueries(
     ).slice(0, candidates);
     const judged = qrels.get(query.id)!;
     const chunkIds = fused.map((candidate) => candidate.chunkId);
-    const rows = standardise(await features(query, chunkIds));
-    // Fused order as a tie-breaking feature would leak nothing, but the ranker must stand on its own features.
+    const sqlFeatures = await features(query, chunkIds);
+    // The same rows LearnedReranker builds: SQL features, then the fused score.
+    const rows = standardise(sqlFeatures.map((row, position) => [...row, fused[position]!.score]));
     out.push({ rows, gains: chunkIds.map((id) => judged.get(cache.corpusIdOf[id]!) ?? 0), idealGains: [...judged.values()] });
     if ((index + 1) % 200 === 0) log(`features: ${index + 1} of ${queries.length} queries`);
   }
@@ -72,15 +73,16 @@ async function main(): Promise<void> {
     log(`features: ${train.queries.length} train + ${test.queries.length} test queries, top ${candidates} fused candidates each`);
     const trainSet = await trainingQueries(cache, train.queries.map((query) => byId.get(query.id)!), train.qrels, features, candidates);
     const testSet = await trainingQueries(cache, test.queries.map((query) => byId.get(query.id)!), test.qrels, features, candidates);
-    const bm25Only = rankingFeatureNames.map((name) => (name === 'bm25' ? 1 : 0));
-    log('training: coordinate ascent on mean nDCG@10 (train)');
-    const trained = coordinateAscent(trainSet, { initial: bm25Only });
+    // From the fused order (what search returns without reranking): every change must earn its place on TRAIN.
+    const fusedOnly = learnedFeatureNames.map((name) => (name === 'fused' ? 1 : 0));
+    log('training: coordinate ascent on mean nDCG@10 (train), from the fused order');
+    const trained = coordinateAscent(trainSet, { initial: fusedOnly });
     const weights = trained.weights.map((weight) => round(weight, 5));
-    const singleFeature = rankingFeatureNames.map((name, index) => {
-      const only = rankingFeatureNames.map((_, other) => (other === index ? 1 : 0));
+    const singleFeature = learnedFeatureNames.map((name, index) => {
+      const only = learnedFeatureNames.map((_, other) => (other === index ? 1 : 0));
       return { feature: name, trainNdcgAt10: round(meanNdcg(only, trainSet), 4), testNdcgAt10: round(meanNdcg(only, testSet), 4) };
     });
-    const model = { features: [...rankingFeatureNames], weights, trainedOn: 'SciFact train (qrels/train.tsv)', candidates, fusion: fusionDefaults };
+    const model = { features: [...learnedFeatureNames], weights, trainedOn: 'SciFact train (qrels/train.tsv)', candidates, fusion: fusionDefaults };
     await writeFile(path.join(repoRoot, 'libs/retrieval/models/learned-ranker.json'), `${JSON.stringify(model, null, 2)}\n`);
     const git = await gitFacts(repoRoot);
     const result = {
@@ -101,7 +103,7 @@ async function main(): Promise<void> {
       '',
       '| ranking | nDCG@10 train | nDCG@10 test |',
       '| --- | --- | --- |',
-      `| learned (weights ${rankingFeatureNames.map((name, index) => `${name} ${weights[index]}`).join(', ')}) | ${result.trainNdcgAt10.toFixed(3)} | ${result.testNdcgAt10.toFixed(3)} |`,
+      `| learned (weights ${learnedFeatureNames.map((name, index) => `${name} ${weights[index]}`).join(', ')}) | ${result.trainNdcgAt10.toFixed(3)} | ${result.testNdcgAt10.toFixed(3)} |`,
       ...singleFeature.map((row) => `| ${row.feature} alone | ${row.trainNdcgAt10.toFixed(3)} | ${row.testNdcgAt10.toFixed(3)} |`),
       '',
     ].join('\n');

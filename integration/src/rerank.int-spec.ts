@@ -125,7 +125,7 @@ describe('search reranking on the real database', () => {
     assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'results are in rerank order');
     assert.deepEqual(reranked.trace?.map((stage) => stage.stage), ['lexical', 'fused', 'rerank']);
     assert.deepEqual(new Set(names(reranked)), new Set(names(plain)), 'the same candidates, reordered');
-    assert.equal(loadLinearRanker().weights.length, rankingFeatureNames.length);
+    assert.equal(loadLinearRanker().weights.length, rankingFeatureNames.length + 1, 'the SQL features and the fused score');
   });
 
   it('reranks with a transformers.js cross-encoder, and over HTTP (TEI and Cohere) with a server that runs it', async () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Database } from '@quarry/db';
 import { linearScores, standardise, type LinearRankerModel } from './linear-ranker';
-import { rankingFeatureNames, rankingFeatures } from './ranking-features';
+import { learnedFeatureNames, rankingFeatures } from './ranking-features';
 import type { Reranker, RerankInput } from './reranker';
 
 /** The model trained by `npm run bench:train-ranker` on SciFact's TRAIN judgments (weights as JSON). */
@@ -12,15 +12,16 @@ export function loadLinearRanker(file: string = defaultLearnedRankerFile): Linea
   const model = JSON.parse(readFileSync(file, 'utf8')) as Partial<LinearRankerModel>;
   const features = model.features ?? [];
   const weights = model.weights ?? [];
-  if (features.join(',') !== rankingFeatureNames.join(',') || weights.length !== features.length || !weights.every(Number.isFinite)) {
-    throw new Error(`${file} is not a linear ranker over the features ${rankingFeatureNames.join(', ')}`);
+  if (features.join(',') !== learnedFeatureNames.join(',') || weights.length !== features.length || !weights.every(Number.isFinite)) {
+    throw new Error(`${file} is not a linear ranker over the features ${learnedFeatureNames.join(', ')}`);
   }
   return { features, weights };
 }
 
 /**
- * The embedded reranker: a linear model over lexical, field and dense features (rankingFeatures), learned
- * offline from judged queries. No model server, no weights download: one SQL statement per query.
+ * The embedded reranker: a linear model over lexical, field and dense features (rankingFeatures) and the
+ * fused score, learned offline from judged queries. No model server, no weights download: one SQL statement
+ * per query.
  */
 export class LearnedReranker implements Reranker {
   readonly name = 'learned';
@@ -38,6 +39,7 @@ export class LearnedReranker implements Reranker {
       queryVector: input.queryVector,
     });
     input.signal.throwIfAborted();
-    return linearScores(this.model.weights, standardise(features));
+    const rows = features.map((row, index) => [...row, input.candidates[index]!.fusedScore]);
+    return linearScores(this.model.weights, standardise(rows));
   }
 }

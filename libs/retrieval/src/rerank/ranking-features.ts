@@ -3,8 +3,14 @@ import { Prisma, type Database } from '@quarry/db';
 import { bm25Defaults } from '../lexical/bm25-retriever';
 import { queryTerms } from '../lexical/query-terms';
 
-/** The learned ranker's features, in this order. */
-export const rankingFeatureNames = ['bm25', 'coverage', 'titleBm25', 'titleCoverage', 'phrase', 'logLength', 'cosine'] as const;
+/** The features rankingFeatures computes in SQL, in this order. */
+export const rankingFeatureNames = ['bm25', 'coverage', 'titleBm25', 'titleCoverage', 'phrase', 'logLength', 'cosine', 'feedbackCosine'] as const;
+
+/** Pseudo-relevance feedback: how many of the first candidates (in fused order) make the feedback centroid. */
+export const feedbackDocuments = 3;
+
+/** The learned ranker's features: the SQL features, then the candidate's fused score. */
+export const learnedFeatureNames = [...rankingFeatureNames, 'fused'] as const;
 
 export interface FeatureQuery {
   query: string;
@@ -18,11 +24,15 @@ export interface FeatureQuery {
  * tenant's scope, with the lexemes Postgres itself makes (the same text-search configuration and the tenant's
  * document frequencies as BM25 retrieval), so the features match what retrieval saw:
  *
- * - bm25 / titleBm25: BM25 of the chunk and of its document's title (title: no length normalisation);
+ * - bm25 / titleBm25: BM25 of the chunk, and of its title field: the chunk's heading path and the document's
+ *   title (no length normalisation);
  * - coverage / titleCoverage: IDF-weighted share of the query's terms found;
  * - phrase: IDF-weighted share of the query's adjacent term pairs found at the same distance in the chunk;
  * - logLength: ln(1 + indexed terms of the chunk);
- * - cosine: similarity to the query vector (0 when no vector, or the chunk has another model's embedding).
+ * - cosine: similarity to the query vector (0 when no vector, or the chunk has another model's embedding);
+ * - feedbackCosine: similarity to the centroid of the first `feedbackDocuments` candidates' embeddings
+ *   (pseudo-relevance feedback: passage-to-passage similarity, which a symmetric sentence encoder judges
+ *   better than claim-to-passage; 0 without a query vector).
  *
  * Rows come back aligned with `chunkIds`; a chunk that is gone (deleted meanwhile) gets zeros.
  */
@@ -38,13 +48,22 @@ export async function rankingFeatures(db: Database, scope: TenantScope, input: F
       ? Prisma.sql`CASE WHEN cand.embedding_model = ${vector.model} AND cand.embedding IS NOT NULL
           THEN 1 - (cand.embedding::${vectorType} <=> ${`[${vector.vector.join(',')}]`}::${vectorType}) ELSE 0 END`
       : Prisma.sql`0::float8`;
+  const feedbackIds = input.chunkIds.slice(0, feedbackDocuments);
+  const feedback =
+    vector && vectorType
+      ? Prisma.sql`coalesce((SELECT 1 - (cand.embedding::${vectorType} <=> avg(f.embedding::${vectorType}))
+          FROM chunks f WHERE f.tenant_id = ${scope.tenantId}::uuid AND f.id = ANY(${feedbackIds}::uuid[])
+            AND f.embedding_model = ${vector.model} AND f.embedding IS NOT NULL
+          HAVING cand.embedding_model = ${vector.model} AND cand.embedding IS NOT NULL), 0)`
+      : Prisma.sql`0::float8`;
   const rows = await db.tenant(scope, async (tx) => {
     const wanted = await queryTerms(tx, scope, { text: input.query, language: input.language, limit: 1, filter: Prisma.sql`true` });
     if (!wanted) {
       // No query term the tenant knows: only the dense feature can say anything.
       return tx.$queryRaw<FeatureRow[]>`
         SELECT cand.id, 0::float8 AS bm25, 0::float8 AS coverage, 0::float8 AS title_bm25, 0::float8 AS title_coverage,
-               0::float8 AS phrase, ln(1 + cand.lex_length)::float8 AS log_length, (${cosine})::float8 AS cosine
+               0::float8 AS phrase, ln(1 + cand.lex_length)::float8 AS log_length, (${cosine})::float8 AS cosine,
+               (${feedback})::float8 AS feedback_cosine
         FROM chunks cand WHERE cand.tenant_id = ${scope.tenantId}::uuid AND cand.id = ANY(${[...input.chunkIds]}::uuid[])`;
     }
     return tx.$queryRaw<FeatureRow[]>`
@@ -73,7 +92,7 @@ export async function rankingFeatures(db: Database, scope: TenantScope, input: F
       ), cand AS MATERIALIZED (
         SELECT c.id, c.lex_length, c.tsv, c.embedding, c.embedding_model,
                ts_filter(setweight(c.tsv, 'A', ${wanted.terms}::text[]), '{a}') AS matched,
-               ts_filter(setweight(quarry_tsvector(${input.language}, d.title), 'A', ${wanted.terms}::text[]), '{a}') AS title_matched
+               ts_filter(setweight(quarry_tsvector(${input.language}, concat_ws(' ', array_to_string(c.heading_path, ' '), d.title)), 'A', ${wanted.terms}::text[]), '{a}') AS title_matched
         FROM chunks c JOIN documents d ON d.tenant_id = c.tenant_id AND d.id = c.document_id
         WHERE c.tenant_id = ${scope.tenantId}::uuid AND c.id = ANY(${[...input.chunkIds]}::uuid[])
       )
@@ -87,10 +106,11 @@ export async function rankingFeatures(db: Database, scope: TenantScope, input: F
         coalesce((SELECT sum(q.idf) FROM unnest(cand.title_matched) m JOIN q ON q.term = m.lexeme) / total.idf, 0)::float8 AS title_coverage,
         coalesce((SELECT sum(p.idf) FROM pairs p WHERE cand.tsv @@ p.phrase) / pair_total.idf, 0)::float8 AS phrase,
         ln(1 + cand.lex_length)::float8 AS log_length,
-        (${cosine})::float8 AS cosine
+        (${cosine})::float8 AS cosine,
+        (${feedback})::float8 AS feedback_cosine
       FROM cand CROSS JOIN corpus CROSS JOIN total CROSS JOIN pair_total`;
   });
-  const byId = new Map(rows.map((row) => [row.id, [row.bm25, row.coverage, row.title_bm25, row.title_coverage, row.phrase, row.log_length, row.cosine].map(Number)]));
+  const byId = new Map(rows.map((row) => [row.id, [row.bm25, row.coverage, row.title_bm25, row.title_coverage, row.phrase, row.log_length, row.cosine, row.feedback_cosine].map(Number)]));
   return input.chunkIds.map((id) => byId.get(id) ?? zeros());
 }
 
@@ -103,4 +123,5 @@ interface FeatureRow {
   phrase: number;
   log_length: number;
   cosine: number;
+  feedback_cosine: number;
 }

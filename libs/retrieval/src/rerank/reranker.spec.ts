@@ -8,8 +8,8 @@ const input: Omit<RerankInput, 'signal'> = {
   query: 'q',
   language: 'english',
   candidates: [
-    { chunkId: 'a', documentId: 'da', title: '', text: 'alpha' },
-    { chunkId: 'b', documentId: 'db', title: '', text: 'beta' },
+    { chunkId: 'a', documentId: 'da', title: '', text: 'alpha', fusedScore: 2 },
+    { chunkId: 'b', documentId: 'db', title: '', text: 'beta', fusedScore: 1 },
   ],
 };
 

@@ -6,6 +6,8 @@ export interface RerankCandidate {
   documentId: string;
   title: string;
   text: string;
+  /** Its fused score (the order search would return without reranking). */
+  fusedScore: number;
 }
 
 export interface RerankInput {

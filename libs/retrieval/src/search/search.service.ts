@@ -174,7 +174,7 @@ export class SearchService {
         queryVector,
         candidates: pool.map((candidate) => {
           const row = rows.get(candidate.chunkId);
-          return { chunkId: candidate.chunkId, documentId: candidate.documentId, title: row?.title ?? '', text: row?.text ?? '' };
+          return { chunkId: candidate.chunkId, documentId: candidate.documentId, title: row?.title ?? '', text: row?.text ?? '', fusedScore: candidate.score };
         }),
       },
       wanted.timeoutMs,
