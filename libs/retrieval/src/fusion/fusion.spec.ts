@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fuse, normalise, type Candidate } from './fusion';
+import { candidateLimits } from '../search/search.service';
 import { fusionDefaults, resolveFusion } from './fusion-settings';
 
 const c = (chunkId: string, score: number): Candidate => ({ chunkId, documentId: `d-${chunkId}`, score });
@@ -65,5 +66,17 @@ describe('weighted fusion with z-scores, and settings overrides', () => {
     assert.deepEqual(resolved.candidates, { lexical: fusionDefaults.candidates.lexical, dense: 10 });
     assert.equal(resolved.rrfK, fusionDefaults.rrfK);
     assert.notEqual(resolved.weights, fusionDefaults.weights, 'the defaults are never mutated');
+  });
+});
+
+describe('candidate counts per retriever', () => {
+  const fusion = { ...fusionDefaults, candidates: { lexical: 200, dense: 20 } };
+  it('hybrid fuses exactly the configured counts when the larger list fills the page', () => {
+    assert.deepEqual(candidateLimits({ mode: 'hybrid', topK: 100, fusion }), { lexicalLimit: 200, denseLimit: 20 });
+  });
+  it('a mode alone, or hybrid with small counts, is raised to topK', () => {
+    assert.deepEqual(candidateLimits({ mode: 'dense', topK: 100, fusion }), { lexicalLimit: 0, denseLimit: 100 });
+    assert.deepEqual(candidateLimits({ mode: 'lexical', topK: 10, fusion }), { lexicalLimit: 200, denseLimit: 0 });
+    assert.deepEqual(candidateLimits({ mode: 'hybrid', topK: 50, fusion: { ...fusion, candidates: { lexical: 10, dense: 30 } } }), { lexicalLimit: 10, denseLimit: 50 });
   });
 });

@@ -59,9 +59,7 @@ export class SearchService {
     if (request.readerTokens.length === 0 || request.collections.length === 0) return empty(['You may not read any document in these collections']);
     const missing = await this.missingMetadataFields(scope, Object.keys(request.filters.metadata ?? {}));
     if (missing.length > 0) return empty(missing.map((field) => `No document has the metadata field "${field}"`));
-    // Every retriever gives at least topK, so a mode alone can fill the page.
-    const lexicalLimit = Math.max(request.fusion.candidates.lexical, request.topK);
-    const denseLimit = Math.max(request.fusion.candidates.dense, request.topK);
+    const { lexicalLimit, denseLimit } = candidateLimits(request);
     const lists: Record<string, Candidate[]> = {};
     const vectors: { model: string; vector: number[] }[] = [];
 
@@ -287,6 +285,19 @@ function mergeByScore(lists: Candidate[][], limit: number): Candidate[] {
     .flat()
     .sort((a, b) => b.score - a.score || (a.chunkId < b.chunkId ? -1 : 1))
     .slice(0, limit);
+}
+
+/**
+ * How many candidates each retriever returns: the fusion settings' counts (hybrid fuses exactly what was
+ * tuned), raised only so that the page can be filled: a mode alone gives at least topK, and in hybrid the
+ * larger list does.
+ */
+export function candidateLimits(request: Pick<SearchRequest, 'mode' | 'topK' | 'fusion'>): { lexicalLimit: number; denseLimit: number } {
+  const { lexical, dense } = request.fusion.candidates;
+  if (request.mode === 'lexical') return { lexicalLimit: Math.max(lexical, request.topK), denseLimit: 0 };
+  if (request.mode === 'dense') return { lexicalLimit: 0, denseLimit: Math.max(dense, request.topK) };
+  if (Math.max(lexical, dense) >= request.topK) return { lexicalLimit: lexical, denseLimit: dense };
+  return lexical >= dense ? { lexicalLimit: request.topK, denseLimit: dense } : { lexicalLimit: lexical, denseLimit: request.topK };
 }
 
 function elapsed(started: number): number {
