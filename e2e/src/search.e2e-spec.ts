@@ -49,6 +49,7 @@ describe('search: hybrid retrieval over readable documents only', () => {
     storageDir = await mkdtemp(path.join(tmpdir(), 'quarry-e2e-search-'));
     brokenReranker = createServer((_request, response) => response.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"model crashed"}'));
     await new Promise<void>((resolve) => brokenReranker.listen(0, '127.0.0.1', resolve));
+    brokenReranker.unref();
     const rerankUrl = `http://127.0.0.1:${(brokenReranker.address() as AddressInfo).port}`;
     stack = await startStack({ env: { STORAGE_LOCAL_DIR: storageDir, RERANK_HTTP_URL: rerankUrl, RERANK_HTTP_MAX_ATTEMPTS: '1' } });
     const tenant = await createTenant(stack, 'srch');
@@ -70,9 +71,10 @@ describe('search: hybrid retrieval over readable documents only', () => {
   });
 
   after(async () => {
-    await stack.stop();
+    // First, so a stack that failed to start cannot leave this server holding the test process open.
     brokenReranker.closeAllConnections();
     await new Promise<void>((resolve) => brokenReranker.close(() => resolve()));
+    await stack.stop();
     await rm(storageDir, { recursive: true, force: true });
   });
 
