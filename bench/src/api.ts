@@ -87,17 +87,26 @@ export interface SearchRequestBody {
   debug?: boolean;
 }
 
+export interface FusionSettings {
+  method: 'rrf' | 'weighted';
+  normalisation: 'minmax' | 'zscore';
+  rrfK: number;
+  weights: { lexical: number; dense: number };
+  candidates: { lexical: number; dense: number };
+}
+
 export interface SearchResponseBody {
   results: {
     rank: number;
     chunkId: string;
     documentId: string;
     documentName: string;
-    scores: { lexical: number | null; dense: number | null; fused: number };
+    scores: { lexical: number | null; dense: number | null; fused: number; rerank: number | null };
   }[];
-  rerank: { requested: boolean; applied: boolean; reason: string | null };
+  rerank: { requested: boolean; applied: boolean; provider: string | null; reason: string | null; timingMs: number };
+  fusion: FusionSettings;
   notices: string[];
-  timingsMs: { embed: number; lexical: number; dense: number; fuse: number; total: number };
+  timingsMs: { embed: number; lexical: number; dense: number; fuse: number; rerank: number; total: number };
   trace?: { stage: string; timingMs: number; candidates: { chunkId: string; rank: number; score: number }[] }[];
 }
 

@@ -14,11 +14,11 @@ export function renderRetrievalMarkdown(result: RetrievalBenchResult): string {
   const postgres = result.settings.postgres as Record<string, string>;
   const chunking = result.settings.chunking as { maxTokens: number; overlapTokens: number };
   const bm25 = result.settings.bm25 as { k1: number; b: number };
-  const fusion = result.settings.fusion as { rrfK: number; candidatesPerList: { lexical: number; dense: number } };
+  const hybridFusion = result.checks.hybridFusion as { scoresMatch: boolean };
   const { dataset, ingest } = result;
   const parts = (run: RunResult): string => {
     const p = run.latencyMs.parts;
-    return p ? `embed ${p.embed}, lexical ${p.lexical}, dense ${p.dense}, fuse ${p.fuse}` : '';
+    return p ? `embed ${p.embed}, lexical ${p.lexical}, dense ${p.dense}, fuse ${p.fuse}${p.rerank ? `, rerank ${p.rerank}` : ''}` : '';
   };
   const lines = [
     `# Retrieval benchmark: BEIR SciFact${result.quick ? ' (QUICK RUN: reduced sizes, not the benchmark; scores are not comparable with the anchors)' : ''}`,
@@ -33,12 +33,12 @@ export function renderRetrievalMarkdown(result: RetrievalBenchResult): string {
     row('tsrank: ts_rank_cd (direct, no IDF)', result.tsrank),
     row(`bm25: lexical mode (k1 ${bm25.k1}, b ${bm25.b})`, result.bm25),
     row('dense: USE-Lite', result.dense),
-    row(`hybrid: RRF k=${fusion.rrfK}, ${fusion.candidatesPerList.lexical} + ${fusion.candidatesPerList.dense} candidates`, result.hybrid),
-    `| hybridRerank | not measured: ${result.notMeasured.hybridRerank ?? ''} | | | | | | |`,
+    row(`hybrid: ${result.hybrid.system.replace(/^hybrid, /, '')}`, result.hybrid),
+    row(`hybridRerank: ${result.hybridRerank.system.replace(/^hybrid /, 'hybrid ')}`, result.hybridRerank),
     '',
     `Best measured: **${result.best.name}** (${result.best.system}), nDCG@10 ${result.best.ndcgAt10.toFixed(3)}.`,
     '',
-    `Server time p50 by part (ms): bm25 ${parts(result.bm25)}; hybrid ${parts(result.hybrid)}; dense ${parts(result.dense)}` +
+    `Server time p50 by part (ms): bm25 ${parts(result.bm25)}; hybrid ${parts(result.hybrid)}; hybridRerank ${parts(result.hybridRerank)}; dense ${parts(result.dense)}` +
       `${result.dense.queryEmbeddingCached ? ' (dense ran after hybrid: its query vectors came from the API cache, so embed is ~0)' : ''}. ` +
       'tsrank timings are the in-process retriever call, not through the API.',
     '',
@@ -50,7 +50,7 @@ export function renderRetrievalMarkdown(result: RetrievalBenchResult): string {
     '',
     `Ingest: ${ingest.reusedFromEarlierRun ? 'reused an earlier run\'s indexed collection (--keep-db)' : `${ingest.documents} documents in ${String(ingest.seconds)} s (${String(ingest.documentsPerSec)} docs/s)`}; ` +
       `${ingest.documentsWithMoreThanOneChunk} documents with more than one chunk; ${dataset.judgedDocumentsMissing} judged documents missing from the corpus. ` +
-      `Checks: fused scores ${(result.checks.hybridFusion as { rrfKMatches: boolean }).rrfKMatches ? 'match' : '**do not match**'} RRF k=${fusion.rrfK}; ` +
+      `Checks: the API's fused scores ${hybridFusion.scoresMatch ? 'match' : '**do not match**'} fuse() with the fusion it reports; ` +
       `lexical mode vs Bm25Retriever directly: ${(result.checks.lexicalEqualsDirectBm25 as { mismatches: number; queries: number }).mismatches} of ` +
       `${(result.checks.lexicalEqualsDirectBm25 as { queries: number }).queries} rankings differ.`,
     '',

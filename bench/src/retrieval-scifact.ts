@@ -23,8 +23,8 @@ import { parseArgs } from 'node:util';
 import { baseConfigSchema, tenantScope, type TenantScope } from '@quarry/core';
 import { Database, Prisma } from '@quarry/db';
 import { ndcgAtK, parseBeirDataset, percentile, summarize, type Judgments, type QueryOutcome } from '@quarry/evals';
-import { Bm25Retriever, bm25Defaults, denseDefaults, TsRankRetriever } from '@quarry/retrieval';
-import { uploadAll, type CollectionInfo, type SearchMode, type SearchResponseBody, type TenantApi } from './api';
+import { Bm25Retriever, bm25Defaults, denseDefaults, fuse, TsRankRetriever } from '@quarry/retrieval';
+import { uploadAll, type CollectionInfo, type FusionSettings, type SearchMode, type SearchResponseBody, type TenantApi } from './api';
 import { loadCorpus, planChunks, toFile, type BenchFile, type CorpusRecord } from './corpus';
 import { cpuSnapshot, cpuUse, lastIndexedAt, log, waitUntilSettled, type CpuUse } from './measure';
 import { assertBenchDatabase, databaseEnv, gitFacts, machineFacts, OwnerDb, postgresFacts, prepareDatabase, type DatabaseEnv } from './platform';
@@ -173,7 +173,7 @@ export interface RunResult {
     /** Request sent to response parsed, in the benchmark process. */
     roundTrip: LatencySummary;
     /** p50 of each part of timingsMs (API runs). */
-    parts?: { embed: number; lexical: number; dense: number; fuse: number };
+    parts?: { embed: number; lexical: number; dense: number; fuse: number; rerank?: number };
   };
   /** The query embeddings came from the API's query-vector cache (an earlier mode embedded the same queries). */
   queryEmbeddingCached?: boolean;
@@ -188,8 +188,8 @@ export interface RetrievalBenchResult {
   bm25: RunResult;
   dense: RunResult;
   hybrid: RunResult;
-  hybridRerank: null;
-  best: { name: 'tsrank' | 'bm25' | 'dense' | 'hybrid'; system: string; ndcgAt10: number };
+  hybridRerank: RunResult;
+  best: { name: SystemName; system: string; ndcgAt10: number };
   notMeasured: Record<string, string>;
   anchors: { note: string; systems: { system: string; ndcgAt10: number }[] };
   dataset: { queries: number; judgments: number; corpusDocuments: number; fullQueries: number; fullCorpus: number; judgedDocumentsMissing: number };
@@ -198,8 +198,10 @@ export interface RetrievalBenchResult {
   definitions: Record<string, string>;
   settings: Record<string, unknown>;
   /** nDCG@10 per query and system, for paired comparisons. */
-  perQueryNdcgAt10: Record<string, { tsrank: number; bm25: number; dense: number; hybrid: number }>;
+  perQueryNdcgAt10: Record<string, Record<SystemName, number>>;
 }
+
+export type SystemName = 'tsrank' | 'bm25' | 'dense' | 'hybrid' | 'hybridRerank';
 
 type Evaluation = Omit<RetrievalBenchResult, 'benchmark' | 'quick' | 'date' | 'anchors' | 'definitions'>;
 
@@ -296,7 +298,7 @@ async function main(): Promise<void> {
       bm25: outcome.bm25,
       dense: outcome.dense,
       hybrid: outcome.hybrid,
-      hybridRerank: null,
+      hybridRerank: outcome.hybridRerank,
       best: outcome.best,
       notMeasured: outcome.notMeasured,
       anchors: {
@@ -450,29 +452,40 @@ async function findIndexedCollection(db: OwnerDb, name: string, documents: numbe
 interface ModeRun {
   outcomes: QueryOutcome[];
   roundTrips: number[];
-  parts: { embed: number[]; lexical: number[]; dense: number[]; fuse: number[] };
+  parts: { embed: number[]; lexical: number[]; dense: number[]; fuse: number[]; rerank: number[] };
   results: number[];
+  /** Reasons the API gave when a rerank request was not applied (should stay empty). */
+  rerankNotApplied: string[];
   cpu: CpuUse;
 }
 
 const warmUpQueries = ['warm-up: protein expression in cancer cells', 'warm-up: vitamin D and bone density', 'warm-up: randomized trial of statins'];
 
-async function runMode(stack: Stack, tenant: TenantApi, collectionId: string, mode: SearchMode, queries: readonly { id: string; text: string }[], topK: number): Promise<ModeRun> {
+async function runMode(
+  stack: Stack,
+  tenant: TenantApi,
+  collectionId: string,
+  mode: SearchMode,
+  queries: readonly { id: string; text: string }[],
+  topK: number,
+  rerank = false,
+): Promise<ModeRun> {
   // Not measured: the first dense query loads the model in the API, the first queries warm Postgres' caches.
-  for (const query of warmUpQueries) await tenant.search({ query, collectionIds: [collectionId], topK, mode }, 120_000);
-  const run: Omit<ModeRun, 'cpu'> = { outcomes: [], roundTrips: [], parts: { embed: [], lexical: [], dense: [], fuse: [] }, results: [] };
+  for (const query of warmUpQueries) await tenant.search({ query, collectionIds: [collectionId], topK, mode, rerank }, 120_000);
+  const run: Omit<ModeRun, 'cpu'> = { outcomes: [], roundTrips: [], parts: { embed: [], lexical: [], dense: [], fuse: [], rerank: [] }, results: [], rerankNotApplied: [] };
   const before = await cpuSnapshot(stack);
   let lastReport = performance.now();
   for (const [index, query] of queries.entries()) {
-    const { response, roundTripMs } = await tenant.search({ query: query.text, collectionIds: [collectionId], topK, mode });
+    const { response, roundTripMs } = await tenant.search({ query: query.text, collectionIds: [collectionId], topK, mode, rerank }, 120_000);
+    if (rerank && !response.rerank.applied) run.rerankNotApplied.push(response.rerank.reason ?? 'not applied');
     const ranking = [...new Set(response.results.map((result) => corpusIdOf(result.documentName)))];
     run.outcomes.push({ queryId: query.id, ranking, latencyMs: response.timingsMs.total });
     run.roundTrips.push(roundTripMs);
-    for (const part of ['embed', 'lexical', 'dense', 'fuse'] as const) run.parts[part].push(response.timingsMs[part]);
+    for (const part of ['embed', 'lexical', 'dense', 'fuse', 'rerank'] as const) run.parts[part].push(response.timingsMs[part]);
     run.results.push(ranking.length);
     if (performance.now() - lastReport > 15_000) {
       lastReport = performance.now();
-      log(`${mode}: ${index + 1} of ${queries.length} queries`);
+      log(`${mode}${rerank ? ' + rerank' : ''}: ${index + 1} of ${queries.length} queries`);
     }
   }
   return { ...run, cpu: cpuUse(before, await cpuSnapshot(stack)) };
@@ -498,19 +511,28 @@ function summarizeRun(system: string, via: string, outcomes: QueryOutcome[], rou
   };
 }
 
-/** The hybrid fusion the API applies, read back from a debug response: RRF with this k, these list sizes? */
-function checkFusion(response: SearchResponseBody, rrfK: number): { rrfKMatches: boolean; lexicalCandidates: number; denseCandidates: number; maxScoreError: number } {
-  const lists = new Map((response.trace ?? []).map((stage) => [stage.stage, new Map(stage.candidates.map((candidate) => [candidate.chunkId, candidate.rank]))]));
-  const lexical = lists.get('lexical') ?? new Map<string, number>();
-  const dense = lists.get('dense') ?? new Map<string, number>();
+/**
+ * The hybrid fusion the API applies, read back from a debug response: the settings it reports, and whether
+ * fusing the traced lexical and dense candidates with those settings (libs/retrieval `fuse`) reproduces the
+ * fused scores of the results.
+ */
+function checkFusion(response: SearchResponseBody): { fusion: FusionSettings; scoresMatch: boolean; lexicalCandidates: number; denseCandidates: number; maxScoreError: number } {
+  const traced = (stage: string): { chunkId: string; documentId: string; score: number }[] =>
+    (response.trace ?? []).find((entry) => entry.stage === stage)?.candidates.map((candidate) => ({ chunkId: candidate.chunkId, documentId: '', score: candidate.score })) ?? [];
+  const lexical = traced('lexical');
+  const dense = traced('dense');
+  const { fusion } = response;
+  const expected = new Map(
+    fuse({ lexical, dense }, { method: fusion.method, normalisation: fusion.normalisation, weights: fusion.weights, rrfK: fusion.rrfK }).map((candidate) => [candidate.chunkId, candidate.score]),
+  );
   let maxScoreError = 0;
-  for (const result of response.results) {
-    const lexicalRank = lexical.get(result.chunkId);
-    const denseRank = dense.get(result.chunkId);
-    const expected = (lexicalRank ? 1 / (rrfK + lexicalRank) : 0) + (denseRank ? 1 / (rrfK + denseRank) : 0);
-    maxScoreError = Math.max(maxScoreError, Math.abs(expected - result.scores.fused));
-  }
-  return { rrfKMatches: response.results.length > 0 && maxScoreError < 1e-9, lexicalCandidates: lexical.size, denseCandidates: dense.size, maxScoreError };
+  for (const result of response.results) maxScoreError = Math.max(maxScoreError, Math.abs((expected.get(result.chunkId) ?? Number.NaN) - result.scores.fused));
+  return { fusion, scoresMatch: response.results.length > 0 && maxScoreError < 1e-9, lexicalCandidates: lexical.length, denseCandidates: dense.length, maxScoreError };
+}
+
+function fusionLabel(fusion: FusionSettings): string {
+  const how = fusion.method === 'rrf' ? `RRF k=${fusion.rrfK}` : `weighted ${fusion.normalisation}`;
+  return `${how}, weights lexical ${fusion.weights.lexical} / dense ${fusion.weights.dense}, ${fusion.candidates.lexical} + ${fusion.candidates.dense} candidates`;
 }
 
 /** The application's own database access, as quarry_app (row-level security applies), for the direct retrievers. */
@@ -534,25 +556,29 @@ async function evaluate(
   records: readonly CorpusRecord[],
 ): Promise<Evaluation> {
   const collectionIds = [collection.id];
-  const rrfK = 60;
 
   // What the API does, read back from its answers rather than assumed.
-  const probe = await tenant.search({ query: warmUpQueries[0]!, collectionIds, topK: options.topK, mode: 'hybrid', debug: true, rerank: true }, 120_000);
-  const fusion = checkFusion(probe.response, rrfK);
-  const rerankReason = probe.response.rerank.applied ? null : (probe.response.rerank.reason ?? 'not applied');
-  if (probe.response.rerank.applied) log('WARNING: the API applied a reranker; this benchmark does not measure it yet');
-  log(`hybrid fusion: RRF k=${rrfK} ${fusion.rrfKMatches ? 'matches' : 'DOES NOT match'} the fused scores; ${fusion.lexicalCandidates} lexical + ${fusion.denseCandidates} dense candidates`);
+  const probe = await tenant.search({ query: warmUpQueries[0]!, collectionIds, topK: options.topK, mode: 'hybrid', debug: true }, 120_000);
+  const fusion = checkFusion(probe.response);
+  log(`hybrid fusion: ${fusionLabel(fusion.fusion)}; the API's fused scores ${fusion.scoresMatch ? 'match' : 'DO NOT match'} fuse() over its traced candidates`);
+  const rerankProbe = await tenant.search({ query: warmUpQueries[0]!, collectionIds, topK: options.topK, mode: 'hybrid', rerank: true }, 120_000);
+  const reranker = rerankProbe.response.rerank.provider ?? 'none';
+  if (!rerankProbe.response.rerank.applied) throw new Error(`the API did not rerank: ${rerankProbe.response.rerank.reason ?? '?'}`);
 
   // Modes through the API, one query at a time. Hybrid runs before dense so that hybrid pays for embedding
-  // each query (its cold path); dense then finds the query vectors in the API's cache.
-  const runs = new Map<SearchMode, ModeRun>();
-  for (const mode of ['lexical', 'hybrid', 'dense'] as const) {
+  // each query (its cold path); hybridRerank and dense then find the query vectors in the API's cache.
+  const runs = new Map<SearchMode | 'hybridRerank', ModeRun>();
+  for (const mode of ['lexical', 'hybrid', 'hybridRerank', 'dense'] as const) {
     log(`${mode}: ${queries.length} queries through POST /v1/search (topK ${options.topK})`);
-    const run = await runMode(stack, tenant, collection.id, mode, queries, options.topK);
+    const run = mode === 'hybridRerank'
+      ? await runMode(stack, tenant, collection.id, 'hybrid', queries, options.topK, true)
+      : await runMode(stack, tenant, collection.id, mode, queries, options.topK);
     runs.set(mode, run);
     const metrics = summarize(run.outcomes, qrels);
     log(`${mode}: nDCG@10 ${metrics.ndcgAt10.toFixed(4)}, recall@100 ${metrics.recallAt100.toFixed(4)}, server p50 ${metrics.latencyP50Ms.toFixed(1)} ms`);
   }
+  const rerankNotApplied = runs.get('hybridRerank')!.rerankNotApplied;
+  if (rerankNotApplied.length > 0) log(`WARNING: reranking did not apply to ${rerankNotApplied.length} queries, e.g. ${rerankNotApplied[0]}`);
 
   // tsrank: plain ts_rank_cd over the same chunks, as quarry_app in the tenant's scope.
   const scope = tenantScope(tenant.tenantId);
@@ -594,14 +620,16 @@ async function evaluate(
   }
   if (lexicalMismatches > 0) log(`WARNING: the API's lexical ranking differs from Bm25Retriever's for ${lexicalMismatches} of ${crossChecked} queries`);
 
-  const fromApi = (mode: SearchMode, system: string, cached: boolean): RunResult => {
+  const fromApi = (mode: SearchMode | 'hybridRerank', system: string, cached: boolean): RunResult => {
     const run = runs.get(mode)!;
-    const result = summarizeRun(system, `POST /v1/search mode=${mode} topK=${options.topK}`, run.outcomes, run.roundTrips, run.results, qrels);
+    const via = mode === 'hybridRerank' ? `POST /v1/search mode=hybrid rerank=true topK=${options.topK}` : `POST /v1/search mode=${mode} topK=${options.topK}`;
+    const result = summarizeRun(system, via, run.outcomes, run.roundTrips, run.results, qrels);
     result.latencyMs.parts = {
       embed: round(percentile(run.parts.embed, 50), 1),
       lexical: round(percentile(run.parts.lexical, 50), 1),
       dense: round(percentile(run.parts.dense, 50), 1),
       fuse: round(percentile(run.parts.fuse, 50), 2),
+      rerank: round(percentile(run.parts.rerank, 50), 1),
     };
     if (mode !== 'lexical') result.queryEmbeddingCached = cached;
     result.cpu = run.cpu;
@@ -617,7 +645,8 @@ async function evaluate(
     tsrank,
     bm25: fromApi('lexical', `BM25 (k1 ${bm25Defaults.k1}, b ${bm25Defaults.b})`, false),
     dense: fromApi('dense', `dense, ${embeddingModel}`, true),
-    hybrid: fromApi('hybrid', `hybrid, RRF k=${rrfK} over ${fusion.lexicalCandidates} BM25 + ${fusion.denseCandidates} dense candidates`, false),
+    hybrid: fromApi('hybrid', `hybrid, ${fusionLabel(fusion.fusion)}`, false),
+    hybridRerank: fromApi('hybridRerank', `hybrid (${fusionLabel(fusion.fusion)}) + ${reranker} reranker over the top ${String(rerankProbe.response.results.length)} fused`, true),
   };
   const [bestName, bestRun] = (Object.entries(measured) as [keyof typeof measured, RunResult][]).reduce((a, b) => (b[1].ndcgAt10 > a[1].ndcgAt10 ? b : a));
 
@@ -630,6 +659,7 @@ async function evaluate(
       bm25: ndcgOf(lexicalRun.outcomes, query.id),
       dense: ndcgOf(runs.get('dense')!.outcomes, query.id),
       hybrid: ndcgOf(runs.get('hybrid')!.outcomes, query.id),
+      hybridRerank: ndcgOf(runs.get('hybridRerank')!.outcomes, query.id),
     };
   }
 
@@ -637,9 +667,8 @@ async function evaluate(
   const judged = new Set([...qrels.values()].flatMap((judgments) => [...judgments.keys()]));
   return {
     ...measured,
-    hybridRerank: null,
     best: { name: bestName, system: bestRun.system, ndcgAt10: bestRun.ndcgAt10 },
-    notMeasured: { hybridRerank: `no reranker configured yet (the API answered rerank: true with: ${rerankReason ?? 'applied'})` },
+    notMeasured: {},
     dataset: {
       queries: queries.length,
       judgments: [...qrels.values()].reduce((sum, judgments) => sum + judgments.size, 0),
@@ -650,15 +679,17 @@ async function evaluate(
     },
     ingest,
     checks: {
-      hybridFusion: { ...fusion, rrfK },
+      hybridFusion: fusion,
+      rerankNotApplied: { queries: rerankNotApplied.length, firstReason: rerankNotApplied[0] ?? null },
       lexicalEqualsDirectBm25: { queries: crossChecked, mismatches: lexicalMismatches },
       chunkEmbeddingModels: Object.fromEntries(models.map((row) => [row.model ?? 'none', row.n])),
     },
     settings: {
       topK: options.topK,
-      queryOrder: 'lexical, hybrid, dense, then tsrank; one query at a time; 3 warm-up queries per system, not measured',
+      queryOrder: 'lexical, hybrid, hybridRerank, dense, then tsrank; one query at a time; 3 warm-up queries per system, not measured',
       bm25: { ...bm25Defaults, idf: 'Lucene ln(1 + (N - df + 0.5) / (df + 0.5)), exact per-tenant statistics', source: 'bm25Defaults (@quarry/retrieval), used by the API' },
-      fusion: { method: 'rrf', rrfK, weights: { lexical: 1, dense: 1 }, candidatesPerList: { lexical: fusion.lexicalCandidates, dense: fusion.denseCandidates } },
+      fusion: { ...fusion.fusion, source: 'the API defaults (fusionDefaults, chosen on SciFact TRAIN by npm run bench:fusion-tuning), read back from the response' },
+      rerank: { provider: reranker, candidates: rerankProbe.response.results.length, source: 'the deployment default reranker; the learned ranker was trained on SciFact TRAIN only (npm run bench:train-ranker)' },
       dense: { ...denseDefaults, search: ingest.chunks <= denseDefaults.exactBelow ? 'exact (the collection has at most exactBelow chunks)' : 'HNSW' },
       embeddingModel: { collectionSetting: collection.embeddingModel ?? 'deployment default', chunks: embeddingModel },
       language: collection.language,

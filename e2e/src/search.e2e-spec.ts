@@ -1,14 +1,25 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createGroup, createTenant, createUser, expectError, expectStatus, signIn, startStack, type Session, type Stack } from './harness';
 import { createCollection, upload, waitForStatus } from './ingestion-support';
 
 interface SearchResponse {
-  results: { rank: number; chunkId: string; documentId: string; documentName: string; text: string; headingPath: string[]; scores: { lexical: number | null; dense: number | null; fused: number } }[];
-  rerank: { requested: boolean; applied: boolean; reason: string | null };
+  results: {
+    rank: number;
+    chunkId: string;
+    documentId: string;
+    documentName: string;
+    text: string;
+    headingPath: string[];
+    scores: { lexical: number | null; dense: number | null; fused: number; rerank: number | null };
+  }[];
+  rerank: { requested: boolean; applied: boolean; provider: string | null; reason: string | null; timingMs: number };
+  fusion: { method: string; normalisation: string; rrfK: number; weights: { lexical: number; dense: number }; candidates: { lexical: number; dense: number } };
   notices: string[];
   trace?: { stage: string; candidates: { chunkId: string; rank: number; score: number }[] }[];
 }
@@ -27,6 +38,8 @@ describe('search: hybrid retrieval over readable documents only', () => {
   let openCollection: string;
   let secretCollection: string;
   let secretDocument: string;
+  /** Stands in for a remote reranking server that is down: every request gets a 500. */
+  let brokenReranker: Server;
 
   async function search(as: Session, body: Record<string, unknown>): Promise<SearchResponse> {
     return expectStatus(await stack.http.post<SearchResponse>('/v1/search', { as, json: body }), 200, 'search');
@@ -34,7 +47,11 @@ describe('search: hybrid retrieval over readable documents only', () => {
 
   before(async () => {
     storageDir = await mkdtemp(path.join(tmpdir(), 'quarry-e2e-search-'));
-    stack = await startStack({ env: { STORAGE_LOCAL_DIR: storageDir } });
+    brokenReranker = createServer((_request, response) => response.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"model crashed"}'));
+    await new Promise<void>((resolve) => brokenReranker.listen(0, '127.0.0.1', resolve));
+    brokenReranker.unref();
+    const rerankUrl = `http://127.0.0.1:${(brokenReranker.address() as AddressInfo).port}`;
+    stack = await startStack({ env: { STORAGE_LOCAL_DIR: storageDir, RERANK_HTTP_URL: rerankUrl, RERANK_HTTP_MAX_ATTEMPTS: '1' } });
     const tenant = await createTenant(stack, 'srch');
     admin = await signIn(stack, tenant.slug, tenant.ownerEmail);
     const memberUser = await createUser(stack, admin, 'member', { label: 'searcher' });
@@ -54,6 +71,9 @@ describe('search: hybrid retrieval over readable documents only', () => {
   });
 
   after(async () => {
+    // First, so a stack that failed to start cannot leave this server holding the test process open.
+    brokenReranker.closeAllConnections();
+    await new Promise<void>((resolve) => brokenReranker.close(() => resolve()));
     await stack.stop();
     await rm(storageDir, { recursive: true, force: true });
   });
@@ -114,9 +134,71 @@ describe('search: hybrid retrieval over readable documents only', () => {
     const missingField = await search(member, { query: 'cells', filters: { metadata: { department: 'legal' } } });
     assert.deepEqual(missingField.results, []);
     assert.ok(missingField.notices.length > 0);
-    const rerank = await search(member, { query: 'cells', rerank: true });
-    assert.deepEqual(rerank.rerank, { requested: true, applied: false, reason: 'No reranker is configured for this deployment' });
+    const unknownReranker = await search(member, { query: 'cells', rerank: true, rerankProvider: 'cross-encoder' });
+    assert.equal(unknownReranker.rerank.applied, false);
+    assert.match(unknownReranker.rerank.reason ?? '', /not configured/);
+    expectError(await stack.http.post('/v1/search', { as: member, json: { query: 'cells', fusion: { rrfK: 0 } } }), 400, 'VALIDATION_FAILED');
+    expectError(await stack.http.post('/v1/search', { as: member, json: { query: 'cells', fusion: { candidates: { lexical: 100_000 } } } }), 400, 'VALIDATION_FAILED');
+    expectError(await stack.http.post('/v1/search', { as: member, json: { query: 'cells', fusion: { method: 'magic' } } }), 400, 'VALIDATION_FAILED');
+    expectError(await stack.http.post('/v1/search', { as: member, json: { query: 'cells', rerankProvider: 'Not A Name!' } }), 400, 'VALIDATION_FAILED');
     stack.http.assertNoServerErrors();
+  });
+
+  it('reranks on request (off by default), says why when the reranker fails, and keeps the fused order then', async () => {
+    const query = { query: 'how do ribosomes make proteins', collectionIds: [openCollection] };
+    const off = await search(member, query);
+    assert.deepEqual([off.rerank.requested, off.rerank.applied], [false, false]);
+    assert.ok(off.results.every((result) => result.scores.rerank === null));
+    const on = await search(member, { ...query, rerank: true });
+    assert.deepEqual([on.rerank.requested, on.rerank.applied, on.rerank.provider], [true, true, 'learned']);
+    assert.equal(on.results[0]?.documentName, 'ribosome.md');
+    assert.ok(on.results.every((result) => typeof result.scores.rerank === 'number'));
+    const broken = await search(member, { ...query, rerank: true, rerankProvider: 'http' });
+    assert.deepEqual([broken.rerank.applied, broken.rerank.provider], [false, 'http']);
+    assert.match(broken.rerank.reason ?? '', /failed .*HTTP 500.*fused order/);
+    assert.deepEqual(broken.results.map((result) => result.chunkId), off.results.map((result) => result.chunkId));
+  });
+
+  it('a collection’s search settings choose its fusion and reranking; a request overrides them within bounds', async () => {
+    expectError(
+      await stack.http.post('/v1/collections', { as: admin, json: { name: 'bad-search', settings: { search: { fusion: { weights: { dense: 99 } } } } } }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    const tuned = await createCollection(stack, admin, 'tuned', {
+      search: { fusion: { method: 'weighted', normalisation: 'zscore', weights: { dense: 0.25 }, candidates: { dense: 30 } }, rerank: { enabled: true } },
+    });
+    const uploaded = await upload(stack, admin, tuned.id, [{ name: 'cells.md', content: '# Cells\n\nCells divide by mitosis; mitochondria give them energy.' }]);
+    await waitForStatus(stack, admin, uploaded.body.items![0]!.document!.id, ['indexed']);
+
+    const byCollection = await search(member, { query: 'cells mitosis', collectionIds: [tuned.id] });
+    assert.deepEqual(byCollection.fusion.method, 'weighted');
+    assert.deepEqual(byCollection.fusion.normalisation, 'zscore');
+    assert.equal(byCollection.fusion.weights.dense, 0.25);
+    assert.equal(byCollection.fusion.candidates.dense, 30);
+    assert.equal(byCollection.rerank.applied, true, 'the collection turns reranking on');
+    assert.equal(byCollection.results[0]?.documentName, 'cells.md');
+
+    const overridden = await search(member, { query: 'cells mitosis', collectionIds: [tuned.id], rerank: false, fusion: { method: 'rrf', rrfK: 10 } });
+    assert.deepEqual([overridden.rerank.requested, overridden.fusion.method, overridden.fusion.rrfK, overridden.fusion.weights.dense], [false, 'rrf', 10, 0.25]);
+
+    const mixed = await search(member, { query: 'cells', collectionIds: [tuned.id, openCollection] });
+    assert.ok(mixed.notices.some((notice) => /different search settings/.test(notice)));
+    assert.equal(mixed.rerank.requested, false);
+  });
+
+  it('a tenant’s search settings apply to collections without their own; only administrators change them', async () => {
+    expectError(await stack.http.put('/v1/search/settings', { as: member, json: { fusion: { rrfK: 33 } } }), 403, 'FORBIDDEN');
+    expectError(await stack.http.put('/v1/search/settings', { as: admin, json: { fusion: { rrfK: -1 } } }), 400, 'VALIDATION_FAILED');
+    const saved = expectStatus(await stack.http.put<{ fusion: { rrfK: number } }>('/v1/search/settings', { as: admin, json: { fusion: { rrfK: 33 }, rerank: { enabled: true } } }), 200);
+    assert.equal(saved.fusion.rrfK, 33);
+    assert.deepEqual(expectStatus(await stack.http.get('/v1/search/settings', { as: member }), 200), { fusion: { rrfK: 33 }, rerank: { enabled: true } });
+    const tenantWide = await search(member, { query: 'how do ribosomes make proteins', collectionIds: [openCollection] });
+    assert.deepEqual([tenantWide.fusion.rrfK, tenantWide.rerank.applied], [33, true]);
+    expectStatus(await stack.http.put('/v1/search/settings', { as: admin, json: {} }), 200);
+    const reset = await search(member, { query: 'how do ribosomes make proteins', collectionIds: [openCollection] });
+    assert.equal(reset.rerank.requested, false);
+    assert.notEqual(reset.fusion.rrfK, 33);
   });
 
   it('a viewer may search; a key without the search scope may not', async () => {

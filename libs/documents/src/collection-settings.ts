@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { searchSettingsSchema } from './search-settings';
 
 /** Postgres text-search configurations a collection may use for lexical search. */
 export const textSearchLanguages = [
@@ -22,6 +23,8 @@ export const collectionSettingsSchema = z
     language: z.enum(textSearchLanguages).default('english'),
     /** Keep this many superseded versions' originals (0 = delete them once a newer version is indexed). */
     keepVersions: z.number().int().min(0).max(100).default(3),
+    /** Fusion and reranking for searches of this collection; unset fields use the deployment's defaults. */
+    search: searchSettingsSchema.default({}),
   })
   .strict();
 

@@ -3,6 +3,11 @@ import { AuditModule } from '@quarry/audit';
 import { AccessService } from './access.service';
 import { CollectionsService } from './collections.service';
 import { DocumentsService } from './documents.service';
+import { TenantSearchSettingsService } from './tenant-search-settings.service';
 
-@Module({ imports: [AuditModule], providers: [AccessService, CollectionsService, DocumentsService], exports: [AccessService, CollectionsService, DocumentsService] })
+@Module({
+  imports: [AuditModule],
+  providers: [AccessService, CollectionsService, DocumentsService, TenantSearchSettingsService],
+  exports: [AccessService, CollectionsService, DocumentsService, TenantSearchSettingsService],
+})
 export class DocumentsModule {}

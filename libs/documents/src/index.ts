@@ -3,3 +3,5 @@ export * from './collections.service';
 export * from './documents.module';
 export * from './documents.service';
 export * from './access.service';
+export * from './search-settings';
+export * from './tenant-search-settings.service';

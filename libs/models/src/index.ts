@@ -8,3 +8,7 @@ export type { BackoffPolicy } from './retry';
 export * from './config';
 export * from './registry';
 export * from './threaded-use-lite.provider';
+export * from './rerank-provider';
+export * from './http-reranker.provider';
+export * from './cross-encoder.provider';
+export * from './rerank-config';

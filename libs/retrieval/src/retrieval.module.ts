@@ -1,23 +1,34 @@
 import { Module, type OnModuleDestroy } from '@nestjs/common';
+import { CONFIG } from '@quarry/core';
 import { Database } from '@quarry/db';
-import { EmbeddingProviders, ThreadedUseLiteEmbeddingProvider, threadedEmbeddingProvidersFactory } from '@quarry/models';
+import { EmbeddingProviders, textRerankProviders, ThreadedUseLiteEmbeddingProvider, threadedEmbeddingProvidersFactory, type RerankEnv } from '@quarry/models';
 import { Bm25Retriever } from './lexical/bm25-retriever';
+import { LearnedReranker } from './rerank/learned-ranker';
+import { Rerankers } from './rerank/reranker';
+import { TextReranker } from './rerank/text-reranker';
 import { SearchService } from './search/search.service';
 
 /**
- * Search over chunks: BM25, dense and their fusion. Needs DbModule and a CONFIG with the embedding settings.
- * Query embeddings run on a worker thread, so a forward pass never stalls the API's event loop.
+ * Search over chunks: BM25, dense, their fusion and reranking. Needs DbModule and a CONFIG with the embedding
+ * and reranking settings. Query embeddings run on a worker thread, so a forward pass never stalls the API's
+ * event loop.
  */
 @Module({
   providers: [
     threadedEmbeddingProvidersFactory,
     {
+      provide: Rerankers,
+      inject: [Database, CONFIG],
+      useFactory: (db: Database, config: RerankEnv) =>
+        new Rerankers([new LearnedReranker(db), ...textRerankProviders(config).map((provider) => new TextReranker(provider))], config.RERANK_DEFAULT_PROVIDER),
+    },
+    {
       provide: SearchService,
-      inject: [Database, EmbeddingProviders],
-      useFactory: (db: Database, models: EmbeddingProviders) => new SearchService(db, models, new Bm25Retriever(db)),
+      inject: [Database, EmbeddingProviders, Rerankers],
+      useFactory: (db: Database, models: EmbeddingProviders, rerankers: Rerankers) => new SearchService(db, models, new Bm25Retriever(db), rerankers),
     },
   ],
-  exports: [SearchService, EmbeddingProviders],
+  exports: [SearchService, EmbeddingProviders, Rerankers],
 })
 export class RetrievalModule implements OnModuleDestroy {
   constructor(private readonly models: EmbeddingProviders) {}

@@ -1,14 +1,11 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { actingUserId, AppError, ErrorCode, type Principal } from '@quarry/core';
-import { AccessService, CollectionsService, type CollectionView } from '@quarry/documents';
+import { actingUserId, AppError, CONFIG, ErrorCode, type Principal } from '@quarry/core';
+import { AccessService, CollectionsService, TenantSearchSettingsService, type CollectionView, type SearchSettings } from '@quarry/documents';
 import { Authorize, CurrentPrincipal, Permission } from '@quarry/identity';
-import { EmbeddingProviders } from '@quarry/models';
-import { SearchService, type SearchCollection } from '@quarry/retrieval';
-import { SearchBody, SearchResponseDto } from '../dto/search.dto';
-
-/** Fusion defaults; per-collection settings will override them once evals have chosen better ones. */
-const fusionDefaults = { method: 'rrf', weights: { lexical: 1, dense: 1 }, rrfK: 60, candidates: 100 } as const;
+import { EmbeddingProviders, type RerankEnv } from '@quarry/models';
+import { fusionDefaults, Rerankers, resolveFusion, SearchService, type RerankRequest, type SearchCollection } from '@quarry/retrieval';
+import { SearchBody, SearchResponseDto, SearchSettingsDto } from '../dto/search.dto';
 
 @ApiTags('search')
 @ApiBearerAuth()
@@ -20,6 +17,9 @@ export class SearchController {
     private readonly collections: CollectionsService,
     private readonly access: AccessService,
     private readonly models: EmbeddingProviders,
+    private readonly rerankers: Rerankers,
+    private readonly tenantSettings: TenantSearchSettingsService,
+    @Inject(CONFIG) private readonly config: RerankEnv,
   ) {}
 
   /**
@@ -31,7 +31,8 @@ export class SearchController {
   @HttpCode(200)
   @ApiOkResponse({ type: SearchResponseDto })
   async run(@CurrentPrincipal() principal: Principal, @Body() body: SearchBody): Promise<SearchResponseDto> {
-    const collections = await this.resolveCollections(principal, body.collectionIds);
+    const { collections, settings, notices } = await this.resolveCollections(principal, body.collectionIds);
+    const tenant = await this.tenantSettings.get(principal);
     const userId = actingUserId(principal.actor);
     const readerTokens = userId ? await this.access.tokensFor(principal, userId) : [];
     const response = await this.search.search(principal, {
@@ -46,17 +47,48 @@ export class SearchController {
         ...(body.filters.createdBefore ? { createdBefore: new Date(body.filters.createdBefore) } : {}),
       },
       readerTokens,
-      fusion: { method: fusionDefaults.method, weights: { ...fusionDefaults.weights }, rrfK: fusionDefaults.rrfK, candidates: Math.max(fusionDefaults.candidates, body.topK) },
+      fusion: resolveFusion(fusionDefaults, tenant.fusion, settings.fusion, body.fusion),
+      ...this.rerankRequest(body, { ...tenant.rerank, ...settings.rerank }),
       debug: body.debug,
     });
+    return { ...response, notices: [...notices, ...response.notices] };
+  }
+
+  /** The tenant's search settings: fusion and reranking for collections that set none of their own. */
+  @Authorize(Permission.Search)
+  @Get('settings')
+  @ApiOkResponse({ type: SearchSettingsDto })
+  getSettings(@CurrentPrincipal() principal: Principal): Promise<SearchSettingsDto> {
+    return this.tenantSettings.get(principal);
+  }
+
+  @Authorize(Permission.CollectionsManage)
+  @Put('settings')
+  @ApiOkResponse({ type: SearchSettingsDto })
+  putSettings(@CurrentPrincipal() principal: Principal, @Body() body: SearchSettingsDto): Promise<SearchSettingsDto> {
+    return this.tenantSettings.put(principal, body);
+  }
+
+  /** Request → collection → tenant → deployment: whether to rerank, with which reranker, how many candidates, how long. */
+  private rerankRequest(body: SearchBody, rerank: NonNullable<SearchSettings['rerank']>): { rerank?: RerankRequest } {
+    if (!(body.rerank ?? rerank.enabled ?? false)) return {};
     return {
-      ...response,
-      // No reranker is configured yet: say so rather than pretend.
-      rerank: { requested: body.rerank, applied: false, reason: body.rerank ? 'No reranker is configured for this deployment' : null },
+      rerank: {
+        provider: body.rerankProvider ?? rerank.provider ?? this.rerankers.defaultName,
+        candidates: rerank.candidates ?? this.config.RERANK_CANDIDATES,
+        timeoutMs: rerank.timeoutMs ?? this.config.RERANK_TIMEOUT_MS,
+      },
     };
   }
 
-  private async resolveCollections(principal: Principal, ids: string[] | undefined): Promise<SearchCollection[]> {
+  /**
+   * The searched collections, and their search settings: those of the collection when one is searched, or
+   * when all searched collections agree; otherwise the deployment's defaults, with a notice.
+   */
+  private async resolveCollections(
+    principal: Principal,
+    ids: string[] | undefined,
+  ): Promise<{ collections: SearchCollection[]; settings: SearchSettings; notices: string[] }> {
     const views: CollectionView[] = [];
     if (ids) {
       const unknown: string[] = [];
@@ -78,6 +110,13 @@ export class SearchController {
       } while (cursor);
     }
     const defaultModel = this.models.default().model;
-    return views.map((view) => ({ id: view.id, language: view.settings.language, embeddingModel: view.settings.embeddingModel ?? defaultModel }));
+    const collections = views.map((view) => ({ id: view.id, language: view.settings.language, embeddingModel: view.settings.embeddingModel ?? defaultModel }));
+    const distinct = new Set(views.map((view) => JSON.stringify(view.settings.search)));
+    if (distinct.size <= 1) return { collections, settings: views[0]?.settings.search ?? {}, notices: [] };
+    return {
+      collections,
+      settings: {},
+      notices: ['The searched collections have different search settings; the deployment defaults apply (search one collection, or pass fusion in the request)'],
+    };
   }
 }

@@ -1,3 +1,4 @@
+import { fusionOverridesSchema, searchSettingsSchema } from '@quarry/documents';
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 
@@ -11,7 +12,12 @@ export class SearchBody extends createZodDto(
       collectionIds: z.array(z.uuid()).min(1).max(50).optional(),
       topK: z.number().int().min(1).max(100).default(10),
       mode: z.enum(['dense', 'lexical', 'hybrid']).default('hybrid'),
-      rerank: z.boolean().default(false),
+      /** Rerank the fused candidates; unset uses the collection's setting (off unless it says otherwise). */
+      rerank: z.boolean().optional(),
+      /** A configured reranker by name ('learned', 'http', 'cross-encoder'); unset uses the collection's or the deployment's. */
+      rerankProvider: z.string().regex(/^[a-z0-9-]{1,40}$/).optional(),
+      /** Overrides the collection's and the deployment's fusion, field by field, within bounds. */
+      fusion: fusionOverridesSchema.optional(),
       filters: z
         .object({
           documentIds: z.array(z.uuid()).max(1000).optional(),
@@ -29,7 +35,7 @@ export class SearchBody extends createZodDto(
     .strict(),
 ) {}
 
-const stageScores = z.object({ lexical: z.number().nullable(), dense: z.number().nullable(), fused: z.number() });
+const stageScores = z.object({ lexical: z.number().nullable(), dense: z.number().nullable(), fused: z.number(), rerank: z.number().nullable() });
 
 export class SearchResponseDto extends createZodDto(
   z.object({
@@ -48,9 +54,23 @@ export class SearchResponseDto extends createZodDto(
         scores: stageScores,
       }),
     ),
-    rerank: z.object({ requested: z.boolean(), applied: z.boolean(), reason: z.string().nullable() }),
+    rerank: z.object({
+      requested: z.boolean(),
+      applied: z.boolean(),
+      provider: z.string().nullable(),
+      /** Why reranking did not apply (not configured, failed, timed out): never silently skipped. */
+      reason: z.string().nullable(),
+      timingMs: z.number(),
+    }),
+    fusion: z.object({
+      method: z.enum(['rrf', 'weighted']),
+      normalisation: z.enum(['minmax', 'zscore']),
+      rrfK: z.number(),
+      weights: z.object({ lexical: z.number(), dense: z.number() }),
+      candidates: z.object({ lexical: z.number().int(), dense: z.number().int() }),
+    }),
     notices: z.array(z.string()),
-    timingsMs: z.object({ embed: z.number(), lexical: z.number(), dense: z.number(), fuse: z.number(), total: z.number() }),
+    timingsMs: z.object({ embed: z.number(), lexical: z.number(), dense: z.number(), fuse: z.number(), rerank: z.number(), total: z.number() }),
     trace: z
       .array(
         z.object({
@@ -62,3 +82,6 @@ export class SearchResponseDto extends createZodDto(
       .optional(),
   }),
 ) {}
+
+/** A tenant's search settings (PUT replaces them; `{}` returns to the deployment's defaults). */
+export class SearchSettingsDto extends createZodDto(searchSettingsSchema) {}

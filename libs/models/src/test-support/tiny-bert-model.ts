@@ -100,6 +100,96 @@ export function writeTinyBertModel(dimensions = 32, maxLength = 16): TinyBertMod
   return { dir, dimensions, vocab, wordEmbeddings, tokenTypeEmbeddings, maxLength };
 }
 
+export interface TinyCrossEncoderModel {
+  dir: string;
+  vocab: ReadonlyMap<string, number>;
+  /** Each token's contribution to the score when it appears in the passage (segment B). */
+  tokenScores: readonly number[];
+  maxLength: number;
+}
+
+/**
+ * A real, tiny cross-encoder (BertForSequenceClassification's signature: input_ids, attention_mask,
+ * token_type_ids → logits [batch, 1]), for the transformers.js reranking path:
+ *
+ *   logits = Σ_positions token_scores[input_ids] · token_type_ids · attention_mask
+ *
+ * i.e. the sum of the scores of the passage's tokens (the query is segment A, type 0, and counts nothing).
+ * Tests know the scores and compute the expected logits.
+ */
+export function writeTinyCrossEncoderModel(maxLength = 64): TinyCrossEncoderModel {
+  const vocabList = [...specialTokens, ...words];
+  const vocab = new Map(vocabList.map((token, id) => [token, id]));
+  const random = seededRandom(20261125);
+  const tokenScores = vocabList.map((token) => (specialTokens.includes(token as (typeof specialTokens)[number]) ? 0 : Math.fround(random() * 2 - 1)));
+  const dir = mkdtempSync(join(tmpdir(), 'quarry-tiny-cross-encoder-'));
+  mkdirSync(join(dir, 'onnx'));
+  writeFileSync(join(dir, 'onnx', 'model.onnx'), encodeCrossEncoder(tokenScores));
+  writeJson(join(dir, 'tokenizer.json'), tokenizerJson(vocab));
+  writeJson(join(dir, 'tokenizer_config.json'), {
+    tokenizer_class: 'BertTokenizer',
+    model_max_length: maxLength,
+    do_lower_case: true,
+    pad_token: '[PAD]',
+    unk_token: '[UNK]',
+    cls_token: '[CLS]',
+    sep_token: '[SEP]',
+    mask_token: '[MASK]',
+    clean_up_tokenization_spaces: true,
+  });
+  writeJson(join(dir, 'config.json'), {
+    model_type: 'bert',
+    architectures: ['BertForSequenceClassification'],
+    hidden_size: 4,
+    vocab_size: vocabList.length,
+    type_vocab_size: 2,
+    max_position_embeddings: maxLength,
+    num_hidden_layers: 1,
+    num_attention_heads: 1,
+    id2label: { 0: 'LABEL_0' },
+    label2id: { LABEL_0: 0 },
+  });
+  return { dir, vocab, tokenScores, maxLength };
+}
+
+function encodeCrossEncoder(tokenScores: number[]): Uint8Array {
+  const ModelProto = parse(onnxProto).root.lookupType('onnx.ModelProto');
+  const valueInfo = (name: string, elemType: number, shape: (string | number)[]): object => ({
+    name,
+    type: { tensorType: { elemType, shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+  });
+  const cast = (input: string, output: string): object => ({ opType: 'Cast', name: output, input: [input], output: [output], attribute: [{ name: 'to', i: FLOAT, type: ATTRIBUTE_INT }] });
+  const model = {
+    irVersion: 8,
+    producerName: 'quarry-tests',
+    opsetImport: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'tiny_cross_encoder',
+      initializer: [
+        { name: 'token_scores', dims: [tokenScores.length], dataType: FLOAT, floatData: tokenScores },
+        { name: 'sequence_axis', dims: [1], dataType: INT64, int64Data: [1] },
+      ],
+      node: [
+        { opType: 'Gather', name: 'scores', input: ['token_scores', 'input_ids'], output: ['scores'] },
+        cast('token_type_ids', 'passage'),
+        cast('attention_mask', 'mask'),
+        { opType: 'Mul', name: 'passage_scores', input: ['scores', 'passage'], output: ['passage_scores'] },
+        { opType: 'Mul', name: 'masked', input: ['passage_scores', 'mask'], output: ['masked'] },
+        { opType: 'ReduceSum', name: 'logits', input: ['masked', 'sequence_axis'], output: ['logits'], attribute: [{ name: 'keepdims', i: 1, type: ATTRIBUTE_INT }] },
+      ],
+      input: [
+        valueInfo('input_ids', INT64, ['batch', 'sequence']),
+        valueInfo('attention_mask', INT64, ['batch', 'sequence']),
+        valueInfo('token_type_ids', INT64, ['batch', 'sequence']),
+      ],
+      output: [valueInfo('logits', FLOAT, ['batch', 1])],
+    },
+  };
+  const problem = ModelProto.verify(model);
+  if (problem) throw new Error(`tiny cross-encoder does not match the ONNX schema: ${problem}`);
+  return ModelProto.encode(ModelProto.fromObject(model)).finish();
+}
+
 function encodeModel(wordEmbeddings: number[][], tokenTypeEmbeddings: number[][], dimensions: number): Uint8Array {
   const ModelProto = parse(onnxProto).root.lookupType('onnx.ModelProto');
   const tensor = (name: string, rows: number[][]): object => ({
