@@ -22,7 +22,7 @@ import { baseConfigSchema, tenantScope, type TenantScope } from '@quarry/core';
 import { Database } from '@quarry/db';
 import { percentile } from '@quarry/evals';
 import { EmbeddingProviders, type EmbeddingProvider, type EmbeddingResult } from '@quarry/models';
-import { Bm25Retriever, bm25RetrieverDefaults, chunkConditions, SearchService, type SearchMode, type SearchRequest } from '@quarry/retrieval';
+import { Bm25Retriever, bm25RetrieverDefaults, chunkConditions, fusionDefaults, SearchService, type SearchMode, type SearchRequest } from '@quarry/retrieval';
 import { Client } from 'pg';
 import { runBenchmark, writeResultFiles } from './entry';
 import { log } from './measure';
@@ -448,7 +448,7 @@ type MeasuredMode = 'dense' | 'lexical' | 'hybrid' | 'hybridAcl1pct' | 'denseAcl
 const modes: { key: MeasuredMode; mode: SearchMode; narrow: boolean; label: string }[] = [
   { key: 'dense', mode: 'dense', narrow: false, label: 'dense, reader of the whole tenant' },
   { key: 'lexical', mode: 'lexical', narrow: false, label: 'lexical (BM25), reader of the whole tenant' },
-  { key: 'hybrid', mode: 'hybrid', narrow: false, label: 'hybrid (RRF), reader of the whole tenant' },
+  { key: 'hybrid', mode: 'hybrid', narrow: false, label: 'hybrid, reader of the whole tenant' },
   { key: 'hybridAcl1pct', mode: 'hybrid', narrow: true, label: 'hybrid, reader of 1% of the documents' },
   { key: 'denseAcl1pct', mode: 'dense', narrow: true, label: 'dense, reader of 1% of the documents' },
 ];
@@ -471,7 +471,7 @@ function searchRequest(tenant: MeasuredTenant, options: LatencyOptions, query: s
     mode,
     filters: {},
     readerTokens: narrow ? tenant.narrowTokens : tenant.broadTokens,
-    fusion: { method: 'rrf', weights: { lexical: 1, dense: 1 }, rrfK: 60, candidates: options.candidates },
+    fusion: fusionDefaults,
     debug: false,
   };
 }
@@ -695,7 +695,7 @@ function renderMarkdown(result: {
       `${result.corpus.tenants} tenants and ${result.corpus.chunks} chunks in all; ${String(result.settings.machine.cpuCount)} CPUs, ` +
       `PostgreSQL ${pg.server_version ?? '?'} (shared_buffers ${pg.shared_buffers ?? '?'}, work_mem ${pg.work_mem ?? '?'}, index builds with maintenance_work_mem ${result.options.maintenanceWorkMem}), ` +
       `pgvector ${pg.pgvector ?? '?'}; load average at start ${String(result.settings.machine.loadAverageAtStart)}. ` +
-      `Server time in SearchService as quarry_app under RLS, query embedding excluded; ${result.options.queries} queries per mode, interleaved; top ${result.options.topK}, ${result.options.candidates} candidates per retriever.`,
+      `Server time in SearchService as quarry_app under RLS, query embedding excluded; ${result.options.queries} queries per mode, interleaved; top ${result.options.topK}, the deployment's fusion defaults (${fusionDefaults.method}, ${fusionDefaults.candidates.lexical} lexical + ${fusionDefaults.candidates.dense} dense candidates).`,
     '',
     '| mode | p50 ms | p95 ms | max ms | goal (p95) | lexical / dense p50 ms | results |',
     '| --- | --- | --- | --- | --- | --- | --- |',

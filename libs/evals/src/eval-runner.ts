@@ -3,7 +3,7 @@ import { AppError, ErrorCode, type TenantScope } from '@quarry/core';
 import { Database, type EvalQueryModel, type EvalRunModel } from '@quarry/db';
 import { AccessService, CollectionsService, type CollectionView } from '@quarry/documents';
 import { EmbeddingProviders } from '@quarry/models';
-import { SearchService, type SearchCollection } from '@quarry/retrieval';
+import { fusionDefaults, Rerankers, resolveFusion, SearchService, type FusionSettings, type SearchCollection } from '@quarry/retrieval';
 import { matchingOf } from './datasets.service';
 import { resolveJudgedDocuments } from './judged-documents';
 import { mrrAtK, ndcgAtK, recallAtK, regressionGate, summarize, type Judgments, type QueryOutcome, type RunMetrics } from './metrics';
@@ -36,6 +36,7 @@ export class EvalRunner {
     private readonly collections: CollectionsService,
     private readonly access: AccessService,
     private readonly models: EmbeddingProviders,
+    private readonly rerankers: Rerankers,
   ) {}
 
   async execute(scope: TenantScope, runId: string): Promise<RunMetrics | null> {
@@ -131,12 +132,10 @@ export class EvalRunner {
       mode: config.mode,
       filters: {},
       readerTokens,
-      fusion: {
-        method: config.fusion.method,
-        weights: { ...config.fusion.weights },
-        rrfK: config.fusion.rrfK,
-        candidates: Math.max(config.fusion.candidates, config.topK),
-      },
+      fusion: runFusion(config),
+      ...(config.rerank
+        ? { rerank: { provider: config.rerankProvider ?? this.rerankers.defaultName, candidates: Math.max(config.topK, 100), timeoutMs: 5_000 } }
+        : {}),
       debug: false,
     });
     // One entry per document, best chunk first; an unjudged document keeps its id so it still takes a rank.
@@ -183,4 +182,13 @@ export class EvalRunner {
 
 function judgmentsOf(query: EvalQueryModel): Judgments {
   return new Map(Object.entries(query.judgments as Record<string, number>));
+}
+
+/** The run's fusion: the deployment's defaults with the run's overrides. */
+export function runFusion(config: RunConfig): FusionSettings {
+  const { candidates, ...rest } = config.fusion;
+  return resolveFusion(fusionDefaults, {
+    ...rest,
+    ...(candidates === undefined ? {} : { candidates: typeof candidates === 'number' ? { lexical: candidates, dense: candidates } : candidates }),
+  });
 }

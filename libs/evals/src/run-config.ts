@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * The retrieval configuration an eval run measures: everything SearchService takes except the query and
- * the reader (a run searches as the user who started it). Defaults are the search API's.
+ * the reader (a run searches as the user who started it).
  */
 export const runConfigSchema = z
   .object({
@@ -11,21 +11,26 @@ export const runConfigSchema = z
     collectionIds: z.array(z.uuid()).min(1).max(50).optional(),
     /** Results per query; 100 so recall@100 means what it says. */
     topK: z.number().int().min(1).max(100).default(100),
+    /**
+     * Fusion overrides on the deployment's defaults (`fusionDefaults`, chosen by the tuning benchmark); a run
+     * measures exactly this configuration, not whatever tenant or collection settings hold at the time.
+     */
     fusion: z
       .object({
-        method: z.enum(['rrf', 'weighted']).default('rrf'),
-        weights: z
-          .object({ lexical: z.number().min(0).max(100).default(1), dense: z.number().min(0).max(100).default(1) })
-          .strict()
-          .default({ lexical: 1, dense: 1 }),
-        rrfK: z.number().int().min(1).max(1000).default(60),
-        /** Candidates each retriever contributes before fusion (at least topK). */
-        candidates: z.number().int().min(1).max(1000).default(100),
+        method: z.enum(['rrf', 'weighted']).optional(),
+        normalisation: z.enum(['minmax', 'zscore']).optional(),
+        weights: z.object({ lexical: z.number().min(0).max(100), dense: z.number().min(0).max(100) }).strict().optional(),
+        rrfK: z.number().int().min(1).max(1000).optional(),
+        /** Candidates each retriever contributes before fusion: one number for both, or per retriever. */
+        candidates: z
+          .union([z.number().int().min(1).max(1000), z.object({ lexical: z.number().int().min(1).max(1000), dense: z.number().int().min(1).max(1000) }).strict()])
+          .optional(),
       })
       .strict()
-      .default({ method: 'rrf', weights: { lexical: 1, dense: 1 }, rrfK: 60, candidates: 100 }),
-    /** Recorded with the run; applied once a reranker is configured for search. */
+      .default({}),
+    /** Rerank the fused candidates with the deployment's default reranker (or `rerankProvider`). */
     rerank: z.boolean().default(false),
+    rerankProvider: z.string().min(1).max(100).optional(),
   })
   .strict();
 
