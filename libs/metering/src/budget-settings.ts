@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import { AuditWriter } from '@quarry/audit';
 import type { TenantScope } from '@quarry/core';
 import { Database, Prisma, type BudgetSettingsModel } from '@quarry/db';
 import { z } from 'zod';
-import { normalizeKeys, priceTableSchema, type PriceTable } from './model-prices';
+import { modelNameSchema, normalizeKeys, priceTableSchema, type PriceTable } from './model-prices';
 import type { BudgetPeriod } from './periods';
 
 export type ExceededAction = 'block' | 'fallback';
@@ -40,7 +41,7 @@ export const budgetPolicyPatchSchema = z
     userTokenBudget: tokens,
     userCostBudgetUsd: dollars,
     onExceeded: z.enum(['block', 'fallback']),
-    fallbackModel: z.string().trim().min(1).max(200).nullable(),
+    fallbackModel: modelNameSchema.nullable(),
     tenantRequestsPerMinute: perMinute,
     tenantTokensPerMinute: perMinute,
     userRequestsPerMinute: perMinute,
@@ -69,10 +70,13 @@ export const defaultBudgetPolicy: BudgetPolicy = {
   updatedAt: null,
 };
 
-/** Reads and writes `budget_settings`; a tenant without a row has no limits. */
+/** Reads and writes `budget_settings`; a tenant without a row has no limits. Changes are audited. */
 @Injectable()
 export class BudgetSettingsStore {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly audit: AuditWriter,
+  ) {}
 
   get(scope: TenantScope): Promise<BudgetPolicy> {
     return this.db.tenant(scope, async (tx) => {
@@ -88,6 +92,12 @@ export class BudgetSettingsStore {
         where: { tenantId: scope.tenantId },
         create: { tenantId: scope.tenantId, ...data },
         update: data,
+      });
+      await this.audit.record(scope, {
+        action: 'budget.update',
+        outcome: 'success',
+        target: { type: 'tenant', id: scope.tenantId },
+        metadata: { changed: Object.keys(patch), ...(patch.generationEnabled !== undefined ? { generationEnabled: patch.generationEnabled } : {}) },
       });
       return toPolicy(row);
     });

@@ -5,3 +5,4 @@ export * from './model-budget.service';
 export * from './model-prices';
 export * from './periods';
 export * from './usage-writer';
+export * from './usage-report';

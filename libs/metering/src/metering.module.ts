@@ -6,11 +6,12 @@ import { BudgetSettingsStore } from './budget-settings';
 import { MeteringMetrics } from './metering-metrics';
 import { ModelBudgetService } from './model-budget.service';
 import { ModelRateLimits } from './model-rate-limits';
+import { UsageReports } from './usage-report';
 import { UsageWriter } from './usage-writer';
 
 @Module({
   imports: [AuditModule, ObservabilityModule],
-  providers: [UsageWriter, BudgetSettingsStore, BudgetAlerts, ModelRateLimits, MeteringMetrics, ModelBudgetService],
-  exports: [UsageWriter, BudgetSettingsStore, BudgetAlerts, ModelBudgetService],
+  providers: [UsageWriter, BudgetSettingsStore, BudgetAlerts, ModelRateLimits, MeteringMetrics, ModelBudgetService, UsageReports],
+  exports: [UsageWriter, BudgetSettingsStore, BudgetAlerts, ModelBudgetService, UsageReports],
 })
 export class MeteringModule {}

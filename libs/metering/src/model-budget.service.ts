@@ -6,7 +6,7 @@ import { BudgetSettingsStore, type BudgetPolicy } from './budget-settings';
 import { MeteringMetrics } from './metering-metrics';
 import { ModelRateLimits } from './model-rate-limits';
 import { costUsd, loadPriceTable, priceOf, type ModelPrice, type PriceTable } from './model-prices';
-import { periodEnd } from './periods';
+import { periodEnd, periodStart, type BudgetPeriod } from './periods';
 import { addToCounters, readCounters, type UsageTotals } from './usage-counters';
 import { UsageWriter, type ModelCaller } from './usage-writer';
 
@@ -21,6 +21,20 @@ export type ModelCallDecision =
   | { action: 'allow' }
   | { action: 'fallback'; reason: string; model?: string }
   | { action: 'block'; code: string; status: 402 | 403 | 429; message: string; retryAfterMs?: number };
+
+export interface BudgetOverview {
+  policy: BudgetPolicy;
+  current: {
+    period: BudgetPeriod;
+    periodStart: string;
+    resetsAt: string;
+    tokens: number;
+    costUsd: number;
+    /** Share of the tenant budget used (1 = 100%), null without a budget. */
+    tokenUtilisation: number | null;
+    costUtilisation: number | null;
+  };
+}
 
 export interface ModelCallRecord {
   /** The model that answered, as named in the price table. */
@@ -97,6 +111,26 @@ export class ModelBudgetService {
     if (tenantTotals) this.setUtilisation(scope, policy, tenantTotals);
     this.logger.log({ msg: 'model call recorded', tenantId: scope.tenantId, model: call.model, inputTokens, outputTokens, costUsd: cost, purpose: call.purpose });
     return { costUsd: cost };
+  }
+
+  /** The tenant's policy and how much of its budgets the current period has used. */
+  async overview(scope: TenantScope): Promise<BudgetOverview> {
+    const policy = await this.settings.get(scope);
+    const now = new Date();
+    const usage = await this.db.tenant(scope, (tx) => readCounters(tx, scope, undefined, policy.period, now));
+    const share = (used: number, budget: number | null) => (budget ? Math.round((used / budget) * 10_000) / 10_000 : null);
+    return {
+      policy,
+      current: {
+        period: policy.period,
+        periodStart: periodStart(policy.period, now).toISOString(),
+        resetsAt: periodEnd(policy.period, now).toISOString(),
+        tokens: usage.tenant.tokens,
+        costUsd: usage.tenant.costUsd,
+        tokenUtilisation: share(usage.tenant.tokens, policy.tenantTokenBudget),
+        costUtilisation: share(usage.tenant.costUsd, policy.tenantCostBudgetUsd),
+      },
+    };
   }
 
   /** The price used for a model under a tenant's overrides, or undefined when the model is not in any table. */

@@ -12,7 +12,14 @@ export type PriceTable = Readonly<Record<string, ModelPrice>>;
 
 const usd = z.number().finite().min(0).max(10_000);
 export const modelPriceSchema = z.object({ inputPerMTokUsd: usd, outputPerMTokUsd: usd }).strict();
-export const priceTableSchema = z.record(z.string().min(1).max(200), modelPriceSchema);
+/** A model name: printable text (Postgres refuses NUL, and control characters have no place in a name). */
+export const modelNameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .refine((name) => ![...name].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f), 'must not contain control characters');
+export const priceTableSchema = z.record(modelNameSchema, modelPriceSchema);
 
 /**
  * List prices (USD per 1M tokens) of common managed models, late 2025. Operators replace or extend them with
