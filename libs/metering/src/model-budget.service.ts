@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { CONFIG, ErrorCode, type BaseConfig, type TenantScope } from '@quarry/core';
+import { AppError, CONFIG, ErrorCode, type BaseConfig, type TenantScope } from '@quarry/core';
 import { Database } from '@quarry/db';
 import { BudgetAlerts } from './budget-alerts';
 import { BudgetSettingsStore, type BudgetPolicy } from './budget-settings';
@@ -21,6 +21,18 @@ export type ModelCallDecision =
   | { action: 'allow' }
   | { action: 'fallback'; reason: string; model?: string }
   | { action: 'block'; code: string; status: 402 | 403 | 429; message: string; retryAfterMs?: number };
+
+export type BlockedModelCall = Extract<ModelCallDecision, { action: 'block' }>;
+
+/**
+ * The HTTP error for a blocked call, for callers that answer a request: 402 BUDGET_EXCEEDED and 403
+ * GENERATION_DISABLED as they are, 429 RATE_LIMITED with Retry-After. The wait is also in details.
+ */
+export function blockedModelCallError(decision: BlockedModelCall): AppError {
+  const seconds = decision.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+  const headers: Record<string, string> = decision.status === 429 && seconds !== undefined ? { 'Retry-After': String(seconds) } : {};
+  return new AppError(decision.status, decision.code as ErrorCode, decision.message, seconds === undefined ? undefined : { retryAfterSeconds: seconds }, headers);
+}
 
 export interface BudgetOverview {
   policy: BudgetPolicy;
