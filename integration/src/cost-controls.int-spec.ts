@@ -5,7 +5,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { AuditModule, AuditReader } from '@quarry/audit';
 import type { TenantScope } from '@quarry/core';
 import { Database } from '@quarry/db';
-import { BudgetAlerts, BudgetSettingsStore, MeteringModule, ModelBudgetService } from '@quarry/metering';
+import { BudgetAlerts, BudgetSettingsStore, MeteringModule, ModelBudgetService, UsageReports } from '@quarry/metering';
 import { Metrics } from '@quarry/observability';
 import { createTestContext, seedTenant, testConfig, uniqueSuffix } from '@quarry/testing';
 
@@ -194,6 +194,28 @@ describe('cost controls: authorize and record model calls', () => {
     assert.ok(refused.action === 'block');
     assert.equal(refused.code, 'RATE_LIMITED');
     assert.deepEqual(await otherInstance.authorize(tenant, { userId }, 'gpt-4o', 150), { action: 'allow' });
+  });
+
+  it('keeps settings, counters, alerts and usage reports inside their tenant (RLS as well as filters)', async () => {
+    const a = await seedTenant(db, 'cost');
+    const b = await seedTenant(db, 'cost');
+    await settings.update(b, { tenantTokenBudget: 100, generationEnabled: false });
+    await budgets.recordModelCall(b, { userId: randomUUID() }, { model: 'gpt-4o', inputTokens: 100, outputTokens: 0, purpose: 'chat.answer' });
+    // No tenant filter at all: row-level security alone must hide B's rows from A.
+    const seenByA = await db.tenant(a, async (tx) => ({
+      settings: await tx.budgetSettings.count(),
+      counters: await tx.usageCounter.count(),
+      alerts: await tx.usageAlert.count(),
+    }));
+    assert.deepEqual(seenByA, { settings: 0, counters: 0, alerts: 0 });
+    assert.equal((await settings.get(a)).generationEnabled, true);
+    assert.deepEqual(await budgets.authorize(a, {}, 'gpt-4o', 1_000), { action: 'allow' });
+    const report = await first.get(UsageReports).report(a, { from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000), groupBy: ['model'] });
+    assert.deepEqual(report.rows, []);
+    const reportB = await first.get(UsageReports).report(b, { from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000), groupBy: ['model', 'user'] });
+    assert.equal(reportB.rows.length, 1);
+    assert.equal(reportB.rows[0]?.inputTokens, 100);
+    assert.equal((await alerts.list(b, { limit: 10 })).items.length, 3, '100 of 100 tokens crosses all three thresholds at once');
   });
 
   it('exposes cost, tokens and budget utilisation in Prometheus metrics', async () => {
