@@ -90,11 +90,12 @@ export class ModelBudgetService {
   async recordModelCall(scope: TenantScope, who: ModelCaller, call: ModelCallRecord): Promise<{ costUsd: number }> {
     const inputTokens = wholeTokens(call.inputTokens);
     const outputTokens = wholeTokens(call.outputTokens);
-    const policy = await this.settings.get(scope);
-    const price = this.priceFor(call.model, policy);
-    const cost = costUsd(price, inputTokens, outputTokens);
     const now = new Date();
-    const totals = await this.db.tenant(scope, async (tx) => {
+    // One transaction: the tenant's policy, the event, the counters and any alert commit together.
+    const { policy, cost, totals } = await this.db.tenant(scope, async (tx) => {
+      const policy = await this.settings.get(scope);
+      const price = this.priceFor(call.model, policy);
+      const cost = costUsd(price, inputTokens, outputTokens);
       await this.usage.record(scope, {
         kind: 'model.call',
         model: call.model,
@@ -110,9 +111,9 @@ export class ModelBudgetService {
           ...(call.messageId ? { messageId: call.messageId } : {}),
         },
       });
-      const rows = await addToCounters(tx, scope, who.userId, inputTokens + outputTokens, cost, now);
-      await this.alerts.record(tx, scope, policy, rows);
-      return rows;
+      const totals = await addToCounters(tx, scope, who.userId, inputTokens + outputTokens, cost, now);
+      await this.alerts.record(tx, scope, policy, totals);
+      return { policy, cost, totals };
     });
     await this.rateLimits.countTokens(scope, who.userId, inputTokens + outputTokens);
 
@@ -156,15 +157,22 @@ export class ModelBudgetService {
   }
 
   private async decide(scope: TenantScope, who: ModelCaller, model: string, estimatedTokens: number): Promise<ModelCallDecision> {
-    const policy = await this.settings.get(scope);
+    const now = new Date();
+    // One transaction for the policy and, only when a budget is set, this period's counters.
+    const { policy, usage } = await this.db.tenant(scope, async (tx) => {
+      const policy = await this.settings.get(scope);
+      const usage = policy.generationEnabled && hasBudget(policy) ? await readCounters(tx, scope, who.userId, policy.period, now) : undefined;
+      return { policy, usage };
+    });
     if (!policy.generationEnabled) {
       return block(BudgetErrorCode.GenerationDisabled, 403, 'Generation is turned off for this tenant by an administrator');
     }
-    const now = new Date();
-    const usage = await this.db.tenant(scope, (tx) => readCounters(tx, scope, who.userId, policy.period, now));
-    this.setUtilisation(scope, policy, usage.tenant);
-    const estimatedCost = costUsd(this.priceFor(model, policy), estimatedTokens, 0);
-    const exceeded = exceededBudget(policy, usage, estimatedTokens, estimatedCost);
+    let exceeded: string | undefined;
+    if (usage) {
+      this.setUtilisation(scope, policy, usage.tenant);
+      const estimatedCost = costUsd(this.priceFor(model, policy), estimatedTokens, 0);
+      exceeded = exceededBudget(policy, usage, estimatedTokens, estimatedCost);
+    }
 
     let decision: ModelCallDecision = { action: 'allow' };
     if (exceeded) {
@@ -188,6 +196,10 @@ export class ModelBudgetService {
     if (policy.tenantTokenBudget) this.metrics.budgetUtilisation.set({ tenant: scope.tenantId, metric: 'tokens' }, totals.tokens / policy.tenantTokenBudget);
     if (policy.tenantCostBudgetUsd) this.metrics.budgetUtilisation.set({ tenant: scope.tenantId, metric: 'cost' }, totals.costUsd / policy.tenantCostBudgetUsd);
   }
+}
+
+function hasBudget(policy: BudgetPolicy): boolean {
+  return [policy.tenantTokenBudget, policy.tenantCostBudgetUsd, policy.userTokenBudget, policy.userCostBudgetUsd].some((budget) => budget !== null);
 }
 
 /** Which budget a call of this size would go over, if any. */
