@@ -75,8 +75,7 @@ CREATE INDEX "usage_alerts_tenant_id_created_at_idx" ON "usage_alerts"("tenant_i
 ALTER TABLE "usage_alerts" ADD CONSTRAINT "usage_alerts_tenant_id_fkey"
     FOREIGN KEY ("tenant_id") REFERENCES "tenants"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
--- GET /v1/usage groups model calls by model, user and key within a time range.
-CREATE INDEX "usage_events_tenant_id_model_created_at_idx" ON "usage_events"("tenant_id", "model", "created_at");
+-- GET /v1/usage reads usage_events by (tenant_id, created_at), which is already indexed.
 
 DO $$
 DECLARE
