@@ -213,6 +213,14 @@ describe('usage, budgets and alerts over HTTP', () => {
     }
   });
 
+  it('/metrics carries the cost, token, decision and budget utilisation families', async () => {
+    const metrics = await stack.http.get('/metrics');
+    assert.equal(metrics.status, 200);
+    for (const family of ['quarry_model_cost_usd_total', 'quarry_model_tokens_total', 'quarry_model_budget_decisions_total', 'quarry_budget_utilisation_ratio']) {
+      assert.match(metrics.text, new RegExp(`^# TYPE ${family} `, 'm'), family);
+    }
+  });
+
   it('lets only administrators read usage and change budgets', async () => {
     expectError(await stack.http.get('/v1/usage', { as: member }), 403, 'FORBIDDEN');
     expectError(await stack.http.get('/v1/settings/budgets', { as: member }), 403, 'FORBIDDEN');

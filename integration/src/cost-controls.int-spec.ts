@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
 import { AuditModule, AuditReader } from '@quarry/audit';
-import type { TenantScope } from '@quarry/core';
+import { AppError, type TenantScope } from '@quarry/core';
 import { Database } from '@quarry/db';
 import { BudgetAlerts, BudgetSettingsStore, MeteringModule, ModelBudgetService, UsageReports } from '@quarry/metering';
 import { Metrics } from '@quarry/observability';
@@ -216,6 +216,27 @@ describe('cost controls: authorize and record model calls', () => {
     assert.equal(reportB.rows.length, 1);
     assert.equal(reportB.rows[0]?.inputTokens, 100);
     assert.equal((await alerts.list(b, { limit: 10 })).items.length, 3, '100 of 100 tokens crosses all three thresholds at once');
+  });
+
+  it('answers 503 DEPENDENCY_UNAVAILABLE, not a hang, when Redis is down and a rate limit must be checked', async () => {
+    const tenant = await seedTenant(db, 'cost');
+    await settings.update(tenant, { tenantRequestsPerMinute: 10 });
+    const offline = await createTestContext([MeteringModule, AuditModule], testConfig({ REDIS_URL: 'redis://127.0.0.1:1', REDIS_PREFIX: `cost-${uniqueSuffix()}` }));
+    try {
+      const service = offline.get(ModelBudgetService);
+      await assert.rejects(service.authorize(tenant, {}, 'gpt-4o', 10), (error: unknown) => {
+        assert.ok(error instanceof AppError);
+        assert.equal(error.status, 503);
+        assert.equal(error.code, 'DEPENDENCY_UNAVAILABLE');
+        return true;
+      });
+      // Recording still works: the usage is in Postgres; only the minute's token window misses it.
+      const recorded = await service.recordModelCall(tenant, {}, { model: 'gpt-4o', inputTokens: 1_000, outputTokens: 0, purpose: 'chat.answer' });
+      assert.equal(recorded.costUsd, 0.0025);
+      assert.equal((await usageRows(tenant)).length, 1);
+    } finally {
+      await offline.close();
+    }
   });
 
   it('exposes cost, tokens and budget utilisation in Prometheus metrics', async () => {

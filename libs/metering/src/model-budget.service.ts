@@ -115,7 +115,10 @@ export class ModelBudgetService {
       await this.alerts.record(tx, scope, policy, totals);
       return { policy, cost, totals };
     });
-    await this.rateLimits.countTokens(scope, who.userId, inputTokens + outputTokens);
+    // The call is recorded; a Redis outage only loses it from this minute's token window.
+    await this.rateLimits.countTokens(scope, who.userId, inputTokens + outputTokens).catch((error: unknown) => {
+      this.logger.warn({ msg: 'could not count tokens against the per-minute limits', tenantId: scope.tenantId, error: String(error) });
+    });
 
     this.metrics.costUsd.inc({ tenant: scope.tenantId, model: call.model }, cost);
     this.metrics.tokens.inc({ tenant: scope.tenantId, model: call.model, direction: 'input' }, inputTokens);
