@@ -23,6 +23,7 @@ import { GroupsController } from './controllers/groups.controller';
 import { MeController } from './controllers/me.controller';
 import { PlatformController } from './controllers/platform.controller';
 import { SearchController } from './controllers/search.controller';
+import { BudgetSettingsController, UsageController } from './controllers/usage.controller';
 import { UsersController } from './controllers/users.controller';
 import type { ApiEnv } from './config';
 import { HealthChecks } from './health-checks';
@@ -89,6 +90,8 @@ export class AppModule {
         DocumentsController,
         SearchController,
         EvalsController,
+        UsageController,
+        BudgetSettingsController,
       ],
       providers: [
         { provide: APP_GUARD, useExisting: AuthGuard },

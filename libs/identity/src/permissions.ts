@@ -12,6 +12,7 @@ export const Permission = {
   ApiKeysAll: 'api_keys:all',
   AuditRead: 'audit:read',
   UsageRead: 'usage:read',
+  BudgetsManage: 'budgets:manage',
   CollectionsRead: 'collections:read',
   CollectionsManage: 'collections:manage',
   DocumentsRead: 'documents:read',
@@ -42,6 +43,7 @@ const admin: Permission[] = [
   Permission.ApiKeysAll,
   Permission.AuditRead,
   Permission.UsageRead,
+  Permission.BudgetsManage,
   Permission.CollectionsManage,
   Permission.EvalsRun,
 ];

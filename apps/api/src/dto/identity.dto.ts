@@ -8,7 +8,7 @@ export const tenantSlugSchema = z
   .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be 2-63 lower-case letters, digits or dashes, starting with a letter or digit');
 
 /** ISO 8601 with offset, within the years Postgres and people use. */
-const isoDate = z.iso
+export const isoDate = z.iso
   .datetime({ offset: true })
   .refine((value) => {
     const time = Date.parse(value);
