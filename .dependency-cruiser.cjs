@@ -10,7 +10,7 @@ const libs = {
   metering: ['core', 'db'],
   jobs: ['core'],
   identity: ['core', 'db', 'audit'],
-  testing: ['core', 'db'],
+  testing: ['core', 'db', 'generation'],
   documents: ['core', 'db', 'audit'],
   storage: ['core'],
   models: ['core'],

@@ -3,3 +3,8 @@ export * from './bundled-model';
 export * from './llama-cpp.provider';
 export type { LlamaGpu, LlamaRuntimeOptions } from './llama-runtime';
 export { collectStream, estimateTokens } from './request';
+export * from './openai-compatible.provider';
+export * from './anthropic.provider';
+export type { RemoteProviderConfig, RemoteTimeouts } from './remote-call';
+export { defaultRemoteTimeouts } from './remote-call';
+export * from './fallback.provider';
