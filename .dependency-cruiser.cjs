@@ -17,7 +17,7 @@ const libs = {
   ingestion: ['core', 'db', 'documents', 'storage', 'models', 'jobs', 'metering'],
   evals: ['core', 'db', 'jobs', 'retrieval'],
   retrieval: ['core', 'db', 'models'],
-  generation: ['core'],
+  generation: ['core', 'db', 'audit'],
   chat: ['core', 'db', 'audit', 'metering', 'jobs', 'retrieval', 'generation'],
 };
 

@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { AuditModule } from '@quarry/audit';
 import { CONFIG, pinoOptions, type RequestContextStore } from '@quarry/core';
 import { DbModule } from '@quarry/db';
+import { GenerationModule } from '@quarry/generation';
 import { AuthGuard, IdentityModule, type AuthenticatedRequest } from '@quarry/identity';
 import { IngestionModule } from '@quarry/ingestion';
 import { MeteringModule } from '@quarry/metering';
@@ -19,6 +20,7 @@ import { DocumentsController } from './controllers/documents.controller';
 import { AuthController } from './controllers/auth.controller';
 import { GroupsController } from './controllers/groups.controller';
 import { MeController } from './controllers/me.controller';
+import { ModelSettingsController } from './controllers/model-settings.controller';
 import { PlatformController } from './controllers/platform.controller';
 import { SearchController } from './controllers/search.controller';
 import { UsersController } from './controllers/users.controller';
@@ -73,6 +75,7 @@ export class AppModule {
         IdentityModule,
         IngestionModule,
         RetrievalModule,
+        GenerationModule,
       ],
       controllers: [
         AuthController,
@@ -85,6 +88,7 @@ export class AppModule {
         CollectionsController,
         DocumentsController,
         SearchController,
+        ModelSettingsController,
       ],
       providers: [
         { provide: APP_GUARD, useExisting: AuthGuard },

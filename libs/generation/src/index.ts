@@ -8,3 +8,8 @@ export * from './anthropic.provider';
 export type { RemoteProviderConfig, RemoteTimeouts } from './remote-call';
 export { defaultRemoteTimeouts } from './remote-call';
 export * from './fallback.provider';
+export * from './config';
+export * from './tenant-models';
+export * from './tenant-model-settings.service';
+export * from './generation-models';
+export * from './generation.module';
