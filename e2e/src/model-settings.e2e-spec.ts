@@ -44,7 +44,8 @@ describe('model settings: GET/PUT /v1/settings/models', { timeout: 180_000 }, ()
   let member: Session;
 
   before(async () => {
-    stack = await startStack({ worker: false, env: { LOGIN_ATTEMPTS_PER_IP_PER_MINUTE: '1000' } });
+    // Live, not ready: readiness waits for the embedded model, which the first test waits for itself.
+    stack = await startStack({ worker: false, readyPath: '/health/live', env: { LOGIN_ATTEMPTS_PER_IP_PER_MINUTE: '1000', GENERATION_PRELOAD: 'true' } });
     seeded = await createTenant(stack, 'mdl');
     owner = await signIn(stack, seeded.slug, seeded.ownerEmail);
     const adminUser = await createUser(stack, owner, 'admin');
@@ -57,9 +58,16 @@ describe('model settings: GET/PUT /v1/settings/models', { timeout: 180_000 }, ()
     await stack?.stop();
   });
 
-  it('readiness includes the embedded generation model', async () => {
-    const ready = expectStatus(await stack.http.get<Readiness>('/health/ready'), 200);
-    assert.equal(ready.checks['generation']?.status, 'ok');
+  it('readiness includes the embedded generation model once it has loaded', async () => {
+    // Loading takes a second on a quiet machine and much longer on a loaded one; wait for it generously.
+    const deadline = Date.now() + 150_000;
+    let ready = await stack.http.get<Readiness>('/health/ready');
+    while (ready.status !== 200 && Date.now() < deadline) {
+      assert.equal(ready.status, 503, ready.text);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      ready = await stack.http.get<Readiness>('/health/ready');
+    }
+    assert.equal(expectStatus(ready, 200).checks['generation']?.status, 'ok');
   });
 
   it('a tenant with nothing configured uses the embedded default', async () => {

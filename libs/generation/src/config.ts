@@ -27,6 +27,16 @@ export const generationEnvSchema = z.object({
   GENERATION_LLAMA_CONTEXT_SIZE: variable(int(256, 131_072).default(2048)),
   GENERATION_LLAMA_QUEUE_TIMEOUT_MS: variable(int(100, 600_000).default(60_000)),
   GENERATION_LLAMA_REPEAT_PENALTY: variable(z.coerce.number().min(1).max(2).default(1.1)),
+  /**
+   * Load the embedded model at boot and include it in readiness (default). Off: it loads on first use and
+   * readiness does not wait for it (test stacks that never generate; processes that never use it).
+   */
+  GENERATION_PRELOAD: variable(
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'])
+      .transform((value) => value === 'true' || value === '1' || value === 'yes')
+      .default(true),
+  ),
   /** A tenant's model with no text this long falls back to the next one (unset: only errors fall back). */
   GENERATION_FALLBACK_FIRST_TOKEN_MS: variable(int(100, 600_000).optional()),
 });

@@ -56,7 +56,11 @@ export class LlamaCppGenerationProvider implements GenerationProvider {
 
   async *stream(request: GenerationRequest): AsyncGenerator<GenerationEvent> {
     assertValidRequest(this.model, request);
-    request.signal?.throwIfAborted();
+    if (request.signal?.aborted) {
+      // Cancelled before anything ran: nothing to bill, and the same ending as any other cancellation.
+      yield { type: 'done', finishReason: 'cancelled', usage: { inputTokens: 0, outputTokens: 0 } };
+      return;
+    }
     const runtime = await this.runtime();
     const history = toChatHistory(request.messages);
     const inputTokens = promptTokens(runtime, history);
