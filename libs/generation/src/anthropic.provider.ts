@@ -1,4 +1,4 @@
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import type { MessageCreateParamsBase, MessageParam, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages/messages';
 import type { GenerationEvent, GenerationProvider, GenerationRequest, GenerationResult } from './generation-provider';
 import {
@@ -23,7 +23,10 @@ export class AnthropicGenerationProvider implements GenerationProvider {
   readonly kind = ANTHROPIC_KIND;
   readonly model: string;
   readonly contextWindow: number;
-  private readonly client: Anthropic;
+  /** The SDK loads on first use: requiring it costs the API's start-up time even when no tenant uses it. */
+  private sdk: Promise<Anthropic> | undefined;
+  private loadedErrors: typeof Anthropic | undefined;
+  private readonly clientOptions: ConstructorParameters<typeof Anthropic>[0];
   private readonly settings: ResolvedRemoteSettings;
 
   constructor(config: RemoteProviderConfig) {
@@ -33,14 +36,23 @@ export class AnthropicGenerationProvider implements GenerationProvider {
     const base = new URL(config.baseUrl);
     // The SDK appends /v1/messages to the root.
     const root = base.pathname.replace(/\/+$/, '').replace(/\/v1$/, '');
-    this.client = new Anthropic({
+    this.clientOptions = {
       apiKey: config.apiKey ?? 'none',
       // Recent SDKs send the key as a bearer token; gateways and older servers read x-api-key. Send both.
       ...(config.apiKey ? { defaultHeaders: { 'x-api-key': config.apiKey } } : {}),
       baseURL: new URL(root || '/', base).toString().replace(/\/$/, ''),
       maxRetries: 0,
       timeout: this.settings.timeouts.connectTimeoutMs,
+    };
+  }
+
+  private client(): Promise<Anthropic> {
+    // The ESM build and the CommonJS types describe the same classes; only the loaded copy is ever used.
+    this.sdk ??= (import('@anthropic-ai/sdk') as unknown as Promise<{ default: typeof Anthropic }>).then(({ default: AnthropicSdk }) => {
+      this.loadedErrors = AnthropicSdk;
+      return new AnthropicSdk(this.clientOptions);
     });
+    return this.sdk;
   }
 
   countTokens(text: string): Promise<number> {
@@ -90,18 +102,20 @@ export class AnthropicGenerationProvider implements GenerationProvider {
       signal: request.signal,
       estimateInputTokens: () => estimatePromptTokens(request.messages),
       open: (signal) => (streaming ? this.openStream(body, signal) : this.complete(body, signal)),
-      classify: classifyAnthropicError,
+      classify: (error) => classifyAnthropicError(error, this.loadedErrors),
     };
   }
 
   private async *openStream(body: MessageCreateParamsBase, signal: AbortSignal): AsyncGenerator<RemoteChunk> {
-    const stream = await this.client.messages.create({ ...body, stream: true }, { signal });
+    const client = await this.client();
+    const stream = await client.messages.create({ ...body, stream: true }, { signal });
     for await (const event of stream) yield* fromEvent(event);
   }
 
   private async *complete(body: MessageCreateParamsBase, signal: AbortSignal): AsyncGenerator<RemoteChunk> {
     // Headers come only with the whole answer, so the first-token limit applies, not the connect one.
-    const message = await this.client.messages.create({ ...body, stream: false }, { signal, timeout: this.settings.timeouts.firstTokenTimeoutMs });
+    const client = await this.client();
+    const message = await client.messages.create({ ...body, stream: false }, { signal, timeout: this.settings.timeouts.firstTokenTimeoutMs });
     if (typeof message !== 'object' || message === null || !Array.isArray(message.content)) throw new BadShape('no content array');
     if (typeof message.usage === 'object' && message.usage !== null) {
       yield { type: 'usage', inputTokens: message.usage.input_tokens, outputTokens: message.usage.output_tokens };
@@ -132,9 +146,9 @@ function* fromEvent(event: RawMessageStreamEvent): Generator<RemoteChunk> {
 
 class BadShape extends Error {}
 
-function classifyAnthropicError(error: unknown): RemoteFailure {
-  if (error instanceof Anthropic.APIConnectionTimeoutError) return { kind: 'timeout', retryable: true, detail: 'no answer before the connect timeout' };
-  if (error instanceof Anthropic.APIError) {
+function classifyAnthropicError(error: unknown, sdk: typeof Anthropic | undefined): RemoteFailure {
+  if (sdk && error instanceof sdk.APIConnectionTimeoutError) return { kind: 'timeout', retryable: true, detail: 'no answer before the connect timeout' };
+  if (sdk && error instanceof sdk.APIError) {
     const { status, headers } = error as { status: number | undefined; headers: Headers | undefined };
     // Anthropic's own overload status.
     if (status === 529) return { ...classifyHttpFailure(503, headers, error.message), status: 529 };

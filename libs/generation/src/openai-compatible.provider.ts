@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsBase } from 'openai/resources/chat/completions';
 import type { GenerationEvent, GenerationProvider, GenerationRequest, GenerationResult } from './generation-provider';
 import {
@@ -32,7 +32,9 @@ export class OpenAiCompatibleGenerationProvider implements GenerationProvider {
   readonly kind = OPENAI_COMPATIBLE_KIND;
   readonly model: string;
   readonly contextWindow: number;
-  private readonly client: OpenAI;
+  /** The SDK loads on first use: requiring it costs the API's start-up time even when no tenant uses it. */
+  private sdk: Promise<{ client: OpenAI; errors: typeof OpenAI }> | undefined;
+  private readonly clientOptions: ConstructorParameters<typeof OpenAI>[0];
   private readonly settings: ResolvedRemoteSettings;
   private readonly streamUsage: boolean;
 
@@ -43,13 +45,13 @@ export class OpenAiCompatibleGenerationProvider implements GenerationProvider {
     this.streamUsage = config.streamUsage ?? true;
     const base = new URL(config.baseUrl);
     const path = base.pathname.replace(/\/+$/, '');
-    this.client = new OpenAI({
+    this.clientOptions = {
       // Self-hosted servers often need no key; the SDK insists on one, and a dummy bearer is ignored.
       apiKey: config.apiKey ?? 'none',
       baseURL: new URL(path.endsWith('/v1') ? path : `${path}/v1`, base).toString(),
       maxRetries: 0,
       timeout: this.settings.timeouts.connectTimeoutMs,
-    });
+    };
   }
 
   countTokens(text: string): Promise<number> {
@@ -95,12 +97,24 @@ export class OpenAiCompatibleGenerationProvider implements GenerationProvider {
       signal: request.signal,
       estimateInputTokens: () => estimatePromptTokens(request.messages),
       open: (signal) => (streaming ? this.openStream(body, signal) : this.complete(body, signal)),
-      classify: classifyOpenAiError,
+      classify: (error) => classifyOpenAiError(error, this.loadedErrors),
     };
   }
 
+  private loadedErrors: typeof OpenAI | undefined;
+
+  private client(): Promise<OpenAI> {
+    // The ESM build and the CommonJS types describe the same classes; only the loaded copy is ever used.
+    this.sdk ??= (import('openai') as unknown as Promise<{ default: typeof OpenAI }>).then(({ default: OpenAiSdk }) => {
+      this.loadedErrors = OpenAiSdk;
+      return { client: new OpenAiSdk(this.clientOptions), errors: OpenAiSdk };
+    });
+    return this.sdk.then(({ client }) => client);
+  }
+
   private async *openStream(body: ChatCompletionCreateParamsBase, signal: AbortSignal): AsyncGenerator<RemoteChunk> {
-    const stream = await this.client.chat.completions.create(
+    const client = await this.client();
+    const stream = await client.chat.completions.create(
       { ...body, stream: true, ...(this.streamUsage ? { stream_options: { include_usage: true } } : {}) },
       { signal },
     );
@@ -109,7 +123,8 @@ export class OpenAiCompatibleGenerationProvider implements GenerationProvider {
 
   private async *complete(body: ChatCompletionCreateParamsBase, signal: AbortSignal): AsyncGenerator<RemoteChunk> {
     // Headers come only with the whole answer, so the first-token limit applies, not the connect one.
-    const completion = await this.client.chat.completions.create(
+    const client = await this.client();
+    const completion = await client.chat.completions.create(
       { ...body, stream: false },
       { signal, timeout: this.settings.timeouts.firstTokenTimeoutMs },
     );
@@ -134,9 +149,9 @@ function* fromChunk(chunk: ChatCompletionChunk): Generator<RemoteChunk> {
 
 class BadShape extends Error {}
 
-function classifyOpenAiError(error: unknown): RemoteFailure {
-  if (error instanceof OpenAI.APIConnectionTimeoutError) return { kind: 'timeout', retryable: true, detail: 'no answer before the connect timeout' };
-  if (error instanceof OpenAI.APIError) {
+function classifyOpenAiError(error: unknown, sdk: typeof OpenAI | undefined): RemoteFailure {
+  if (sdk && error instanceof sdk.APIConnectionTimeoutError) return { kind: 'timeout', retryable: true, detail: 'no answer before the connect timeout' };
+  if (sdk && error instanceof sdk.APIError) {
     const { status, headers } = error as { status: number | undefined; headers: Headers | undefined };
     return classifyHttpFailure(status, headers, error.message);
   }
