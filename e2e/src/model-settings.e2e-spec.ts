@@ -36,7 +36,7 @@ interface Readiness {
 const apiKey = 'sk-e2e-provider-key-0123456789abcdef';
 const remote = { name: 'vllm', kind: 'openai-compatible', baseUrl: 'http://vllm.internal:8000', model: 'llama-3.1-8b', contextWindow: 8192 };
 
-describe('model settings: GET/PUT /v1/settings/models', { timeout: 180_000 }, () => {
+describe('model settings: GET/PUT /v1/settings/models', { timeout: 400_000 }, () => {
   let stack: Stack;
   let seeded: SeededTenant;
   let owner: Session;
@@ -60,14 +60,9 @@ describe('model settings: GET/PUT /v1/settings/models', { timeout: 180_000 }, ()
 
   it('readiness includes the embedded generation model once it has loaded', async () => {
     // Loading takes a second on a quiet machine and much longer on a loaded one; wait for it generously.
-    const deadline = Date.now() + 150_000;
-    let ready = await stack.http.get<Readiness>('/health/ready');
-    while (ready.status !== 200 && Date.now() < deadline) {
-      assert.equal(ready.status, 503, ready.text);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      ready = await stack.http.get<Readiness>('/health/ready');
-    }
-    assert.equal(expectStatus(ready, 200).checks['generation']?.status, 'ok');
+    await stack.api.waitFor('/health/ready', 240_000);
+    const ready = expectStatus(await stack.http.get<Readiness>('/health/ready'), 200);
+    assert.equal(ready.checks['generation']?.status, 'ok');
   });
 
   it('a tenant with nothing configured uses the embedded default', async () => {
