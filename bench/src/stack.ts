@@ -55,6 +55,10 @@ export class Stack {
       STORAGE_DRIVER: 'local',
       STORAGE_LOCAL_DIR: storageDir,
       CONSOLE_DIR: undefined,
+      // Fresh tenants per run, so a key per run is enough to seal their provider keys.
+      SECRETS_KEY: process.env.SECRETS_KEY ?? randomBytes(32).toString('base64'),
+      // Benchmarks that generate turn it on; the others should not pay for loading the model.
+      GENERATION_PRELOAD: 'false',
       ...options.settings,
     };
     const api = AppProcess.spawn('api', path.join(options.repoRoot, 'apps/api/dist/main.js'), apiPort, options.repoRoot, env, path.join(options.workDir, 'api.log'));

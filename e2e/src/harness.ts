@@ -255,6 +255,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     PORT: String(apiPort),
     WORKER_PORT: String(workerPort),
     PUBLIC_URL: `http://127.0.0.1:${apiPort}`,
+    // Loading the embedded model costs seconds per API process; specs that generate set it to 'true'.
+    GENERATION_PRELOAD: 'false',
     ...options.env,
   };
   const api = AppProcess.spawn('api', apiMain, apiPort, common);

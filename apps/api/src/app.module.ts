@@ -4,6 +4,7 @@ import { AuditModule } from '@quarry/audit';
 import { CONFIG, pinoOptions, type RequestContextStore } from '@quarry/core';
 import { DbModule } from '@quarry/db';
 import { EvalsModule } from '@quarry/evals';
+import { GenerationModule } from '@quarry/generation';
 import { AuthGuard, IdentityModule, type AuthenticatedRequest } from '@quarry/identity';
 import { IngestionModule } from '@quarry/ingestion';
 import { MeteringModule } from '@quarry/metering';
@@ -21,6 +22,7 @@ import { EvalsController } from './controllers/evals.controller';
 import { AuthController } from './controllers/auth.controller';
 import { GroupsController } from './controllers/groups.controller';
 import { MeController } from './controllers/me.controller';
+import { ModelSettingsController } from './controllers/model-settings.controller';
 import { PlatformController } from './controllers/platform.controller';
 import { SearchController } from './controllers/search.controller';
 import { BudgetSettingsController, UsageController } from './controllers/usage.controller';
@@ -77,6 +79,7 @@ export class AppModule {
         IngestionModule,
         RetrievalModule,
         EvalsModule,
+        GenerationModule,
       ],
       controllers: [
         AuthController,
@@ -92,6 +95,7 @@ export class AppModule {
         EvalsController,
         UsageController,
         BudgetSettingsController,
+        ModelSettingsController,
       ],
       providers: [
         { provide: APP_GUARD, useExisting: AuthGuard },

@@ -1,1 +1,15 @@
 export * from './generation-provider';
+export * from './bundled-model';
+export * from './llama-cpp.provider';
+export type { LlamaGpu, LlamaRuntimeOptions } from './llama-runtime';
+export { collectStream, estimateTokens } from './request';
+export * from './openai-compatible.provider';
+export * from './anthropic.provider';
+export type { RemoteProviderConfig, RemoteTimeouts } from './remote-call';
+export { defaultRemoteTimeouts } from './remote-call';
+export * from './fallback.provider';
+export * from './config';
+export * from './tenant-models';
+export * from './tenant-model-settings.service';
+export * from './generation-models';
+export * from './generation.module';

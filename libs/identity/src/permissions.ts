@@ -20,6 +20,7 @@ export const Permission = {
   Search: 'search',
   Chat: 'chat',
   EvalsRun: 'evals:run',
+  ModelsManage: 'models:manage',
 } as const;
 
 export type Permission = (typeof Permission)[keyof typeof Permission];
@@ -46,6 +47,7 @@ const admin: Permission[] = [
   Permission.BudgetsManage,
   Permission.CollectionsManage,
   Permission.EvalsRun,
+  Permission.ModelsManage,
 ];
 const owner: Permission[] = [...admin, Permission.TenantManage];
 
