@@ -1,6 +1,5 @@
-import { abortReason } from './abort';
+import { abortReason, parseRetryAfterMs, retryDelayMs, sleep, type BackoffPolicy } from '@quarry/core';
 import { RerankError, type TextRerankProvider } from './rerank-provider';
-import { parseRetryAfterMs, retryDelayMs, sleep, type BackoffPolicy } from './retry';
 
 /**
  * `tei`: Hugging Face Text Embeddings Inference, `POST {baseUrl}/rerank` with `{query, texts}` answering
