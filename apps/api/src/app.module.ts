@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { AuditModule } from '@quarry/audit';
+import { ChatModule } from '@quarry/chat';
 import { CONFIG, pinoOptions, type RequestContextStore } from '@quarry/core';
 import { DbModule } from '@quarry/db';
 import { AuthGuard, IdentityModule, type AuthenticatedRequest } from '@quarry/identity';
@@ -12,7 +13,10 @@ import type { Request } from 'express';
 import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
 import { ZodValidationPipe } from 'nestjs-zod';
+import { ChatWiringModule } from './chat/chat-wiring.module';
 import { ApiKeysController } from './controllers/api-keys.controller';
+import { ChatController } from './controllers/chat.controller';
+import { ConversationsController, MessagesController } from './controllers/conversations.controller';
 import { AuditController } from './controllers/audit.controller';
 import { CollectionsController } from './controllers/collections.controller';
 import { DocumentsController } from './controllers/documents.controller';
@@ -73,6 +77,8 @@ export class AppModule {
         IdentityModule,
         IngestionModule,
         RetrievalModule,
+        ChatWiringModule,
+        ChatModule,
       ],
       controllers: [
         AuthController,
@@ -85,6 +91,9 @@ export class AppModule {
         CollectionsController,
         DocumentsController,
         SearchController,
+        ChatController,
+        ConversationsController,
+        MessagesController,
       ],
       providers: [
         { provide: APP_GUARD, useExisting: AuthGuard },

@@ -1,3 +1,4 @@
+import { chatEnvSchema } from '@quarry/chat';
 import { apiConfigSchema } from '@quarry/core';
 import { ingestionConfigSchema } from '@quarry/ingestion';
 import { embeddingEnvSchema } from '@quarry/models';
@@ -5,5 +6,5 @@ import type { z } from 'zod';
 
 /** Everything the API reads from the environment, validated once at boot. */
 // The embedding settings tell the API which model ids exist (models load only in workers).
-export const apiEnvSchema = apiConfigSchema.extend(ingestionConfigSchema.shape).extend(embeddingEnvSchema.shape);
+export const apiEnvSchema = apiConfigSchema.extend(ingestionConfigSchema.shape).extend(embeddingEnvSchema.shape).extend(chatEnvSchema.shape);
 export type ApiEnv = z.infer<typeof apiEnvSchema>;

@@ -190,12 +190,11 @@ export class AnswerPipeline {
     const scanner = new StreamingCitationScanner(new Map(passages.map((passage) => [passage.index, passage])));
     outcome.timings.overheadMs = this.overhead(input, outcome);
     let text = '';
-    const generationStarted = performance.now();
     try {
       for await (const event of model.stream({ messages, maxTokens: params.maxTokens, temperature: params.temperature, stop: params.stop, signal: input.signal })) {
         if (event.type === 'delta') {
           if (event.text.length === 0) continue;
-          outcome.timings.timeToFirstTokenMs ??= Math.round(performance.now() - generationStarted);
+          outcome.timings.timeToFirstTokenMs ??= Math.round(performance.now() - input.startedAt);
           text += event.text;
           yield { type: 'delta', text: event.text };
           for (const citation of scanner.push(event.text)) yield { type: 'citation', citation };

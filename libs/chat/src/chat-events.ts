@@ -19,6 +19,7 @@ export interface ChatTimings {
   overheadMs: number;
   /** Query embedding, inside overheadMs. */
   embedMs: number;
+  /** From the request's start to the first generated token. */
   timeToFirstTokenMs: number | null;
   latencyMs: number;
 }

@@ -9,7 +9,7 @@ import { isRelevant } from './relevance';
 describe('chat helpers', () => {
   it('packs passages in rank order, skipping one that does not fit so smaller ones still go in', async () => {
     const words = (n: number) => Array.from({ length: n }, () => 'w').join(' ');
-    const result = await packToBudget([words(40), words(200), words(50), words(30)], (text) => text, async (text) => text.split(' ').length, 100);
+    const result = await packToBudget([words(40), words(200), words(50), words(30)], (text) => text, (text) => Promise.resolve(text.split(' ').length), 100);
     assert.deepEqual(result.packed.map((text) => text.split(' ').length), [40, 50]);
     assert.equal(result.skipped, 2);
     assert.equal(result.tokens, 90);

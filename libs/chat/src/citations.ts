@@ -10,7 +10,7 @@ export interface CitablePassage {
   pageEnd: number | null;
 }
 
-export interface Citation extends CitablePassage {}
+export type Citation = CitablePassage;
 
 export interface ParsedCitations {
   /** Passages cited, in order of first citation, each once. */

@@ -1,10 +1,9 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { actingUserId, AppError, ErrorCode, type Principal } from '@quarry/core';
-import { AccessService, CollectionsService, type CollectionView } from '@quarry/documents';
+import type { Principal } from '@quarry/core';
 import { Authorize, CurrentPrincipal, Permission } from '@quarry/identity';
-import { EmbeddingProviders } from '@quarry/models';
-import { SearchService, type SearchCollection } from '@quarry/retrieval';
+import { SearchService } from '@quarry/retrieval';
+import { ReaderAccess } from '../chat/reader-access';
 import { SearchBody, SearchResponseDto } from '../dto/search.dto';
 
 /** Fusion defaults; per-collection settings will override them once evals have chosen better ones. */
@@ -17,9 +16,7 @@ const fusionDefaults = { method: 'rrf', weights: { lexical: 1, dense: 1 }, rrfK:
 export class SearchController {
   constructor(
     private readonly search: SearchService,
-    private readonly collections: CollectionsService,
-    private readonly access: AccessService,
-    private readonly models: EmbeddingProviders,
+    private readonly reader: ReaderAccess,
   ) {}
 
   /**
@@ -31,9 +28,8 @@ export class SearchController {
   @HttpCode(200)
   @ApiOkResponse({ type: SearchResponseDto })
   async run(@CurrentPrincipal() principal: Principal, @Body() body: SearchBody): Promise<SearchResponseDto> {
-    const collections = await this.resolveCollections(principal, body.collectionIds);
-    const userId = actingUserId(principal.actor);
-    const readerTokens = userId ? await this.access.tokensFor(principal, userId) : [];
+    const collections = await this.reader.collectionsFor(principal, body.collectionIds);
+    const readerTokens = await this.reader.tokens(principal);
     const response = await this.search.search(principal, {
       query: body.query,
       collections,
@@ -54,30 +50,5 @@ export class SearchController {
       // No reranker is configured yet: say so rather than pretend.
       rerank: { requested: body.rerank, applied: false, reason: body.rerank ? 'No reranker is configured for this deployment' : null },
     };
-  }
-
-  private async resolveCollections(principal: Principal, ids: string[] | undefined): Promise<SearchCollection[]> {
-    const views: CollectionView[] = [];
-    if (ids) {
-      const unknown: string[] = [];
-      for (const id of new Set(ids)) {
-        try {
-          views.push(await this.collections.get(principal, id));
-        } catch (error) {
-          if (error instanceof AppError && error.code === ErrorCode.NotFound) unknown.push(id);
-          else throw error;
-        }
-      }
-      if (unknown.length > 0) throw new AppError(404, ErrorCode.NotFound, 'Collection not found', { collectionIds: unknown });
-    } else {
-      let cursor: string | undefined;
-      do {
-        const page = await this.collections.list(principal, { limit: 200, ...(cursor ? { cursor } : {}) });
-        views.push(...page.items);
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor);
-    }
-    const defaultModel = this.models.default().model;
-    return views.map((view) => ({ id: view.id, language: view.settings.language, embeddingModel: view.settings.embeddingModel ?? defaultModel }));
   }
 }
