@@ -212,7 +212,7 @@ describe('chat: grounded answers with citations', () => {
       budget.calls.length = 0;
       model.scripts.push(script);
       const { events, done } = await ask(tenant, bob, 'mitochondria oxidative phosphorylation');
-      const error = events.find((event) => event.type === 'error') as Extract<ChatEvent, { type: 'error' }> | undefined;
+      const error = events.find((event): event is Extract<ChatEvent, { type: 'error' }> => event.type === 'error');
       assert.equal(error?.code, code, JSON.stringify(events.map((event) => event.type)));
       assert.equal(done.status, 'failed');
       assert.deepEqual(budget.calls.map((call) => call.outputTokens), [billed]);
