@@ -7,7 +7,7 @@ const libs = {
   db: ['core'],
   observability: ['core', 'db'],
   audit: ['core', 'db'],
-  metering: ['core', 'db'],
+  metering: ['core', 'db', 'audit', 'observability'],
   jobs: ['core'],
   identity: ['core', 'db', 'audit'],
   testing: ['core', 'db'],

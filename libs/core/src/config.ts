@@ -27,6 +27,8 @@ export const baseConfigSchema = z.object({
     .regex(/^[a-z0-9_-]{1,40}$/, 'lower-case letters, digits, - and _ only')
     .default('quarry'),
   HEALTH_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(2_000),
+  /** JSON file of model prices (USD per 1M tokens) that extends and overrides the built-in table. */
+  MODEL_PRICES_FILE: z.string().min(1).optional(),
 });
 
 export const apiConfigSchema = baseConfigSchema.extend({

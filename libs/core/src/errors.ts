@@ -11,6 +11,8 @@ export const ErrorCode = {
   InvalidCredentials: 'INVALID_CREDENTIALS',
   AccountLocked: 'ACCOUNT_LOCKED',
   RateLimited: 'RATE_LIMITED',
+  BudgetExceeded: 'BUDGET_EXCEEDED',
+  GenerationDisabled: 'GENERATION_DISABLED',
   ApiKeyInvalid: 'API_KEY_INVALID',
   ApiKeyExpired: 'API_KEY_EXPIRED',
   ApiKeyRevoked: 'API_KEY_REVOKED',
