@@ -1,6 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TenantScope } from '@quarry/core';
-import type { BudgetDecision, ModelBudget, ModelCaller, ModelCallPurpose } from '@quarry/chat';
 import { GenerationError, type GenerationEvent, type GenerationProvider, type GenerationRequest, type GenerationResult } from '@quarry/generation';
 
 /** What the scripted model does on one call. */
@@ -76,27 +74,4 @@ export class ScriptedModel implements GenerationProvider {
 
 function tokens(text: string): number {
   return text.split(/\s+/).filter((word) => word.length > 0).length;
-}
-
-export interface RecordedCall {
-  model: string;
-  inputTokens: number;
-  outputTokens: number;
-  purpose: ModelCallPurpose;
-  messageId?: string;
-}
-
-/** A budget that allows (or answers as told) and keeps every recorded model call. */
-export class RecordingBudget implements ModelBudget {
-  readonly calls: RecordedCall[] = [];
-  decision: BudgetDecision = { action: 'allow' };
-
-  authorize(_scope: TenantScope, _caller: ModelCaller, _model: string, _estimatedTokens: number): Promise<BudgetDecision> {
-    return Promise.resolve(this.decision);
-  }
-
-  recordModelCall(_scope: TenantScope, _caller: ModelCaller, call: RecordedCall): Promise<{ costUsd: number }> {
-    this.calls.push(call);
-    return Promise.resolve({ costUsd: (call.inputTokens + call.outputTokens) * 1e-6 });
-  }
 }

@@ -8,7 +8,6 @@ import {
   ChatService,
   chatEnvSchema,
   ConversationsService,
-  MODEL_BUDGET,
   NO_ANSWER_TEXT,
   ReplayService,
   type ChatAccess,
@@ -20,7 +19,8 @@ import { AppError, loadConfig, type TenantScope } from '@quarry/core';
 import { Database } from '@quarry/db';
 import { embeddingEnvSchema } from '@quarry/models';
 import { createTestContext, seedTenant, testConfig } from '@quarry/testing';
-import { RecordingBudget, ScriptedModel, type Script } from './chat-support';
+import { BudgetSettingsStore } from '@quarry/metering';
+import { ScriptedModel, type Script } from './chat-support';
 
 /**
  * Chat against the real Postgres (as quarry_app, under RLS) and Redis: retrieval under the asker's ACL,
@@ -34,7 +34,18 @@ describe('chat: grounded answers with citations', () => {
   let conversations: ConversationsService;
   let replays: ReplayService;
   const model = new ScriptedModel();
-  const budget = new RecordingBudget();
+  /** Model calls are recorded by metering as usage events; each test reads those made since it started. */
+  let since = new Date();
+
+  async function modelCalls(scope: TenantScope): Promise<{ purpose: string; outputTokens: number; messageId?: string }[]> {
+    const rows = await db.tenant(scope, (tx) =>
+      tx.usageEvent.findMany({ where: { tenantId: scope.tenantId, kind: 'model.call', createdAt: { gte: since } }, orderBy: { id: 'asc' } }),
+    );
+    return rows.map((row) => {
+      const metadata = row.metadata as { purpose: string; outputTokens: number; messageId?: string };
+      return { purpose: metadata.purpose.replace(/^chat\./, ''), outputTokens: metadata.outputTokens, ...(metadata.messageId ? { messageId: metadata.messageId } : {}) };
+    });
+  }
 
   let tenant: TenantScope;
   let otherTenant: TenantScope;
@@ -87,15 +98,7 @@ describe('chat: grounded answers with citations', () => {
   before(async () => {
     const config = loadConfig(chatEnvSchema.extend(embeddingEnvSchema.shape), {});
     const models: ChatModels = { forTenant: () => Promise.resolve({ primary: model }) };
-    const wiring = {
-      module: class ChatTestWiring {},
-      global: true,
-      providers: [
-        { provide: CHAT_MODELS, useValue: models },
-        { provide: MODEL_BUDGET, useValue: budget },
-      ],
-      exports: [CHAT_MODELS, MODEL_BUDGET],
-    };
+    const wiring = { module: class ChatTestWiring {}, global: true, providers: [{ provide: CHAT_MODELS, useValue: models }], exports: [CHAT_MODELS] };
     app = await createTestContext([wiring, ChatModule], { ...testConfig(), ...config });
     db = app.get(Database);
     chat = app.get(ChatService);
@@ -124,8 +127,7 @@ describe('chat: grounded answers with citations', () => {
   beforeEach(() => {
     model.scripts.length = 0;
     model.requests.length = 0;
-    budget.calls.length = 0;
-    budget.decision = { action: 'allow' };
+    since = new Date();
   });
 
   it('streams message_start, retrieval, deltas and citations, then done; maps [n] to document, page and chunk; drops and counts invalid ones', async () => {
@@ -145,7 +147,7 @@ describe('chat: grounded answers with citations', () => {
     assert.equal(done.droppedCitations, 1);
     assert.equal(done.content, 'Mitochondria produce ATP [1]. Also .');
     assert.deepEqual(done.citations.map((c) => c.documentId), [mitochondriaDoc]);
-    assert.deepEqual(budget.calls.map((call) => [call.purpose, call.outputTokens]), [['chat', 6]]);
+    assert.deepEqual((await modelCalls(tenant)).map((call) => [call.purpose, call.outputTokens, call.messageId]), [['answer', 6, done.messageId]]);
 
     const trace = await conversations.trace(tenant, bob.userId, done.messageId);
     assert.equal(trace.templateVersion, 'grounded-v1');
@@ -164,7 +166,7 @@ describe('chat: grounded answers with citations', () => {
     assert.equal(done.content, NO_ANSWER_TEXT);
     assert.equal((events[1] as Extract<ChatEvent, { type: 'retrieval' }>).noAnswer, true);
     assert.equal(model.requests.length, 0);
-    assert.equal(budget.calls.length, 0);
+    assert.equal((await modelCalls(tenant)).length, 0);
   });
 
   it('never gives a member a passage they cannot read, in the prompt, the events or the citations', async () => {
@@ -209,13 +211,13 @@ describe('chat: grounded answers with citations', () => {
       { script: { kind: 'silent' }, code: 'MODEL_EMPTY_RESPONSE', billed: 0 },
     ];
     for (const { script, code, billed } of cases) {
-      budget.calls.length = 0;
+      since = new Date();
       model.scripts.push(script);
       const { events, done } = await ask(tenant, bob, 'mitochondria oxidative phosphorylation');
       const error = events.find((event): event is Extract<ChatEvent, { type: 'error' }> => event.type === 'error');
       assert.equal(error?.code, code, JSON.stringify(events.map((event) => event.type)));
       assert.equal(done.status, 'failed');
-      assert.deepEqual(budget.calls.map((call) => call.outputTokens), [billed]);
+      assert.deepEqual((await modelCalls(tenant)).map((call) => call.outputTokens), [billed]);
       const trace = await conversations.trace(tenant, bob.userId, done.messageId);
       assert.equal(trace.errorCode, code);
     }
@@ -234,7 +236,7 @@ describe('chat: grounded answers with citations', () => {
     });
     assert.equal(done.status, 'cancelled');
     assert.ok(model.lastEmitted < 200, `generation stopped early (${model.lastEmitted} of 200)`);
-    assert.deepEqual(budget.calls.map((call) => call.outputTokens), [model.lastEmitted]);
+    assert.deepEqual((await modelCalls(tenant)).map((call) => call.outputTokens), [model.lastEmitted]);
     assert.equal(done.usage.outputTokens, model.lastEmitted);
     const stored = await conversations.get(tenant, bob.userId, done.conversationId);
     assert.equal(stored.messages.at(-1)?.status, 'cancelled');
@@ -273,7 +275,7 @@ describe('chat: grounded answers with citations', () => {
     const retrieval = followUp.events.find((event) => event.type === 'retrieval') as Extract<ChatEvent, { type: 'retrieval' }>;
     assert.equal(retrieval.rewrite, 'model');
     assert.equal(retrieval.standaloneQuery, 'How do ribosomes translate messenger RNA');
-    assert.deepEqual(budget.calls.map((call) => call.purpose), ['chat', 'rewrite', 'chat']);
+    assert.deepEqual((await modelCalls(tenant)).map((call) => call.purpose), ['answer', 'rewrite', 'answer']);
 
     model.scripts.push({ kind: 'fail', error: 'unavailable' });
     model.scripts.push({ kind: 'answer', deltas: ['ATP [1].'] });
@@ -283,9 +285,17 @@ describe('chat: grounded answers with citations', () => {
     assert.equal(fallbackRetrieval.standaloneQuery, 'and ribosomes? why?');
   });
 
-  it('refuses over budget with the budget’s status and code before streaming', async () => {
-    budget.decision = { action: 'block', code: 'BUDGET_EXCEEDED', status: 402, message: 'Monthly token budget used up' };
-    await assert.rejects(chat.start(tenant, bob, { message: 'mitochondria', mode: 'lexical' }), (error: AppError) => error.status === 402 && error.code === 'BUDGET_EXCEEDED');
+  it('refuses over budget, or with generation switched off, with the budget’s status and code before streaming', async () => {
+    const settings = app.get(BudgetSettingsStore);
+    await settings.update(tenant, { tenantTokenBudget: 10 });
+    try {
+      await assert.rejects(chat.start(tenant, bob, { message: 'mitochondria', mode: 'lexical' }), (error: AppError) => error.status === 402 && error.code === 'BUDGET_EXCEEDED');
+      await settings.update(tenant, { tenantTokenBudget: null, generationEnabled: false });
+      await assert.rejects(chat.start(tenant, bob, { message: 'mitochondria', mode: 'lexical' }), (error: AppError) => error.status === 403 && error.code === 'GENERATION_DISABLED');
+    } finally {
+      await settings.update(tenant, { tenantTokenBudget: null, generationEnabled: true });
+    }
+    assert.equal((await modelCalls(tenant)).length, 0);
   });
 
   it('records feedback with the trace and replays an answer against today’s configuration, showing the difference', async () => {
@@ -301,7 +311,7 @@ describe('chat: grounded answers with citations', () => {
     assert.equal(result.difference.answerChanged, true);
     assert.equal(result.difference.templateChanged, false);
     assert.deepEqual(result.difference.passagesAdded, []);
-    assert.equal(budget.calls.at(-1)?.purpose, 'replay');
+    assert.equal((await modelCalls(tenant)).at(-1)?.purpose, 'replay');
     await assert.rejects(replays.replay(tenant, alice, done.messageId, new AbortController().signal), (error: AppError) => error.status === 404);
   });
 });

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CONFIG } from '@quarry/core';
 import { Database, RedisClient } from '@quarry/db';
+import { MeteringModule, ModelBudgetService } from '@quarry/metering';
 import { RetrievalModule, SearchService } from '@quarry/retrieval';
 import { AnswerCache } from './answer-cache';
 import { AnswerPipeline } from './answer-pipeline';
@@ -8,17 +9,19 @@ import { ChatService } from './chat.service';
 import { chatSettings, type ChatEnv } from './config';
 import { ConversationsService } from './conversations.service';
 import { CHAT_MODELS, MODEL_BUDGET, type ChatModels, type ModelBudget } from './ports';
+import { MeteredModelBudget } from './metered-budget';
 import { ReplayService } from './replay';
 
 export const CHAT_SETTINGS = Symbol('ChatSettings');
 
 /**
- * Conversations, grounded answers, traces and replay. The importing app provides CHAT_MODELS (the tenant's
- * generation providers) and MODEL_BUDGET (budgets and usage) globally, and a CONFIG with the chat settings.
+ * Conversations, grounded answers, traces and replay. Every model call goes through metering's budgets. The
+ * importing app provides CHAT_MODELS (the tenant's generation providers) globally and a CONFIG with the chat settings.
  */
 @Module({
-  imports: [RetrievalModule],
+  imports: [RetrievalModule, MeteringModule],
   providers: [
+    { provide: MODEL_BUDGET, inject: [ModelBudgetService], useFactory: (service: ModelBudgetService) => new MeteredModelBudget(service) },
     { provide: CHAT_SETTINGS, inject: [CONFIG], useFactory: (config: ChatEnv) => chatSettings(config) },
     { provide: ConversationsService, inject: [Database], useFactory: (db: Database) => new ConversationsService(db) },
     {

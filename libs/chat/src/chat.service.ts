@@ -139,7 +139,8 @@ export class ChatService {
         maxTokens: Math.max(0, limit),
       });
     }
-    const estimate = primary.contextWindow;
+    // Passages are not known yet: the question, the template and a full answer are the least this call costs.
+    const estimate = questionTokens + skeletonTokens + this.settings.answerMaxTokens;
     const decision = await this.budget.authorize(scope, access, primary.model, estimate);
     if (decision.action === 'allow') return false;
     if (decision.action === 'block') throw blocked(decision);

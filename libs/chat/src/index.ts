@@ -8,6 +8,7 @@ export * from './citations';
 export * from './config';
 export * from './context-packing';
 export * from './conversations.service';
+export * from './metered-budget';
 export * from './ports';
 export * from './prompt-template';
 export * from './query-rewriter';

@@ -9,7 +9,7 @@ export interface ModelCaller {
 
 export type BudgetDecision =
   | { action: 'allow' }
-  | { action: 'fallback'; reason: string }
+  | { action: 'fallback'; reason: string; model?: string }
   | { action: 'block'; code: string; status: number; message: string; retryAfterMs?: number };
 
 export type ModelCallPurpose = 'chat' | 'rewrite' | 'replay';

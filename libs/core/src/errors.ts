@@ -31,7 +31,6 @@ export const ErrorCode = {
   DependencyUnavailable: 'DEPENDENCY_UNAVAILABLE',
   // Chat and model calls
   MessageTooLong: 'MESSAGE_TOO_LONG',
-  BudgetExceeded: 'BUDGET_EXCEEDED',
   ModelTimeout: 'MODEL_TIMEOUT',
   ModelUnavailable: 'MODEL_UNAVAILABLE',
   ModelRateLimited: 'MODEL_RATE_LIMITED',
