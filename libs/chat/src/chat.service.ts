@@ -49,6 +49,7 @@ export class ChatService {
 
   async start(scope: TenantScope, access: ChatAccess, request: ChatRequest): Promise<ChatRun> {
     const startedAt = performance.now();
+    if (request.conversationId) await this.requireOwnConversation(scope, access.userId, request.conversationId);
     const models = await this.models.forTenant(scope);
     const useFallback = await this.checkBudgetAndSize(scope, access, models, request.message);
     const model = useFallback ? models.fallback! : models.primary;
@@ -123,6 +124,12 @@ export class ChatService {
     let step = await run.next();
     while (!step.done) step = await run.next();
     return step.value;
+  }
+
+  /** Another user's conversation is as absent as a missing one; checked before the budget is asked. */
+  private async requireOwnConversation(scope: TenantScope, userId: string, id: string): Promise<void> {
+    const found = await this.db.tenant(scope, (tx) => tx.conversation.findFirst({ where: { tenantId: scope.tenantId, userId, id }, select: { id: true } }));
+    if (!found) throw AppError.notFound('Conversation');
   }
 
   /** Returns true when the budget says to use the fallback model. */
