@@ -6,3 +6,6 @@ export * from './pagination';
 export * from './request-context';
 export * from './tenant-scope';
 export * from './public-route';
+export * from './abort';
+export * from './retry';
+export * from './semaphore';

@@ -4,7 +4,7 @@ export { dot, l2Normalize } from './vectors';
 export * from './use-lite.provider';
 export * from './transformers.provider';
 export * from './openai-compatible.provider';
-export type { BackoffPolicy } from './retry';
+export type { BackoffPolicy } from '@quarry/core';
 export * from './config';
 export * from './registry';
 export * from './threaded-use-lite.provider';

@@ -1,9 +1,7 @@
+import { abortReason, parseRetryAfterMs, retryDelayMs, Semaphore, sleep, type BackoffPolicy } from '@quarry/core';
 import { z } from 'zod';
-import { abortReason } from './abort';
 import { EmbeddingError, type EmbeddingProvider, type EmbeddingResult, type EmbedOptions } from './embedding-provider';
 import { assertEmbeddable, estimateTokens, inBatches, withPrefix, type InstructionPrefixes } from './embedding-input';
-import { parseRetryAfterMs, retryDelayMs, sleep, type BackoffPolicy } from './retry';
-import { Semaphore } from './semaphore';
 import { l2Normalize } from './vectors';
 
 export interface OpenAiCompatibleConfig {
