@@ -2,9 +2,10 @@ import { chatEnvSchema } from '@quarry/chat';
 import { apiConfigSchema } from '@quarry/core';
 import { ingestionConfigSchema } from '@quarry/ingestion';
 import { embeddingEnvSchema } from '@quarry/models';
+import { chatModelEnvSchema } from './chat/chat-models';
 import type { z } from 'zod';
 
 /** Everything the API reads from the environment, validated once at boot. */
 // The embedding settings tell the API which model ids exist (models load only in workers).
-export const apiEnvSchema = apiConfigSchema.extend(ingestionConfigSchema.shape).extend(embeddingEnvSchema.shape).extend(chatEnvSchema.shape);
+export const apiEnvSchema = apiConfigSchema.extend(ingestionConfigSchema.shape).extend(embeddingEnvSchema.shape).extend(chatEnvSchema.shape).extend(chatModelEnvSchema.shape);
 export type ApiEnv = z.infer<typeof apiEnvSchema>;

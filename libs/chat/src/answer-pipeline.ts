@@ -189,6 +189,12 @@ export class AnswerPipeline {
     );
     const scanner = new StreamingCitationScanner(new Map(passages.map((passage) => [passage.index, passage])));
     outcome.timings.overheadMs = this.overhead(input, outcome);
+    if (input.signal.aborted) {
+      // The client left before the model was asked: nothing to generate or bill.
+      outcome.status = 'cancelled';
+      outcome.finishReason = 'cancelled';
+      return finish();
+    }
     let text = '';
     try {
       for await (const event of model.stream({ messages, maxTokens: params.maxTokens, temperature: params.temperature, stop: params.stop, signal: input.signal })) {
@@ -210,10 +216,14 @@ export class AnswerPipeline {
         yield { type: 'error', code: outcome.errorCode, message: `${model.model} returned an empty answer`, retryable: true };
       }
     } catch (error) {
-      if (!(error instanceof GenerationError)) throw error;
-      outcome.usage = error.partialUsage ?? outcome.usage;
-      if (input.signal.aborted) outcome.status = 'cancelled';
-      else {
+      if (error instanceof GenerationError) outcome.usage = error.partialUsage ?? outcome.usage;
+      // A provider may throw the abort reason itself; after a disconnect any failure is the cancellation.
+      if (input.signal.aborted) {
+        outcome.status = 'cancelled';
+        outcome.finishReason = 'cancelled';
+      } else if (!(error instanceof GenerationError)) {
+        throw error;
+      } else {
         outcome.status = 'failed';
         outcome.errorCode = generationErrorCodes[error.kind];
         outcome.finishReason = 'error';

@@ -4,7 +4,7 @@ import { DocumentsModule } from '@quarry/documents';
 import { ObservabilityModule } from '@quarry/observability';
 import { RetrievalModule } from '@quarry/retrieval';
 import { ChatMetrics } from './chat-metrics';
-import { UnconfiguredChatModels } from './chat-models';
+import { DeploymentChatModels } from './chat-models';
 import { ReaderAccess } from './reader-access';
 
 /** What the chat library needs from the API: the tenant's models; and reader access and metrics for the controllers. */
@@ -12,7 +12,7 @@ import { ReaderAccess } from './reader-access';
 @Module({
   imports: [ObservabilityModule, DocumentsModule, RetrievalModule],
   providers: [
-    { provide: CHAT_MODELS, useClass: UnconfiguredChatModels },
+    { provide: CHAT_MODELS, useClass: DeploymentChatModels },
     ChatMetrics,
     ReaderAccess,
   ],
