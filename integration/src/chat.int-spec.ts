@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
 import {
+  BatchJobsService,
   CHAT_MODELS,
   ChatModule,
   ChatService,
@@ -10,6 +13,8 @@ import {
   ConversationsService,
   NO_ANSWER_TEXT,
   ReplayService,
+  signWebhook,
+  webhookSecret,
   type ChatAccess,
   type ChatEvent,
   type ChatModels,
@@ -27,6 +32,8 @@ import { ScriptedModel, type Script } from './chat-support';
  * citations, no-answer, cache invalidation, follow-ups, failures, cancellation with billing, replay.
  * Retrieval runs lexically (BM25) over chunks written here, so no embedding model is needed.
  */
+const SIGNING_KEY = 'integration-signing-key-0123456789abcdef';
+
 describe('chat: grounded answers with citations', () => {
   let app: INestApplicationContext;
   let db: Database;
@@ -96,7 +103,7 @@ describe('chat: grounded answers with citations', () => {
   }
 
   before(async () => {
-    const config = loadConfig(chatEnvSchema.extend(embeddingEnvSchema.shape), {});
+    const config = loadConfig(chatEnvSchema.extend(embeddingEnvSchema.shape), { CHAT_WEBHOOK_SIGNING_KEY: SIGNING_KEY, CHAT_WEBHOOK_ALLOW_PRIVATE_HOSTS: 'true' });
     const models: ChatModels = { forTenant: () => Promise.resolve({ primary: model }) };
     const wiring = { module: class ChatTestWiring {}, global: true, providers: [{ provide: CHAT_MODELS, useValue: models }], exports: [CHAT_MODELS] };
     app = await createTestContext([wiring, ChatModule], { ...testConfig(), ...config });
@@ -313,5 +320,55 @@ describe('chat: grounded answers with citations', () => {
     assert.deepEqual(result.difference.passagesAdded, []);
     assert.equal((await modelCalls(tenant)).at(-1)?.purpose, 'replay');
     await assert.rejects(replays.replay(tenant, alice, done.messageId, new AbortController().signal), (error: AppError) => error.status === 404);
+  });
+
+  it('answers batch questions as a resumable job and delivers the result to a webhook signed with HMAC', async () => {
+    const received: { signature: string; body: string }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        received.push({ signature: String(req.headers['quarry-signature']), body });
+        // The first delivery fails: the sender retries.
+        res.writeHead(received.length === 1 ? 503 : 204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      const jobs = app.get(BatchJobsService);
+      const queued: string[] = [];
+      const created = await jobs.create(tenant, { userId: bob.userId, apiKeyId: null }, { questions: ['What do ribosomes do with messenger RNA?', 'airspeed of swallows'], collectionIds: [collectionId], mode: 'lexical', webhookUrl: url }, (_scope, id) => {
+        queued.push(id);
+        return Promise.resolve();
+      });
+      assert.deepEqual(queued, [created.id]);
+      assert.equal(created.status, 'queued');
+      assert.equal(created.webhookSecret, webhookSecret(SIGNING_KEY, created.id));
+
+      model.scripts.push({ kind: 'answer', deltas: ['They translate it [1].'] });
+      const finished = await jobs.run(tenant, created.id, () => Promise.resolve(bob), new AbortController().signal);
+      assert.equal(finished.status, 'succeeded');
+      assert.deepEqual(finished.progress, { completed: 2, total: 2 });
+      assert.deepEqual(finished.results.map((result) => result.status), ['complete', 'no_answer']);
+      assert.equal(finished.results[0]?.citations[0]?.documentTitle, 'Ribosomes');
+      assert.equal(finished.webhook?.status, 'delivered');
+      assert.equal(finished.webhook?.attempts, 2);
+
+      const delivered = received.at(-1)!;
+      const [, timestamp] = /^t=(\d+),v1=[0-9a-f]{64}$/.exec(delivered.signature) ?? [];
+      assert.ok(timestamp, delivered.signature);
+      assert.equal(delivered.signature, signWebhook(created.webhookSecret, delivered.body, Number(timestamp)));
+      assert.equal((JSON.parse(delivered.body) as { job: { id: string } }).job.id, created.id);
+
+      // Running it again (a retried queue job) answers nothing twice and sends nothing twice.
+      const again = await jobs.run(tenant, created.id, () => Promise.resolve(bob), new AbortController().signal);
+      assert.equal(again.results.length, 2);
+      assert.equal(received.length, 2);
+      assert.equal(model.requests.length, 1);
+      await assert.rejects(jobs.get(tenant, alice.userId, created.id), (error: AppError) => error.status === 404);
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 });

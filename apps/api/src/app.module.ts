@@ -17,6 +17,7 @@ import { ChatWiringModule } from './chat/chat-wiring.module';
 import { ApiKeysController } from './controllers/api-keys.controller';
 import { ChatController } from './controllers/chat.controller';
 import { ConversationsController, MessagesController } from './controllers/conversations.controller';
+import { JobsController } from './controllers/jobs.controller';
 import { AuditController } from './controllers/audit.controller';
 import { CollectionsController } from './controllers/collections.controller';
 import { DocumentsController } from './controllers/documents.controller';
@@ -94,6 +95,7 @@ export class AppModule {
         ChatController,
         ConversationsController,
         MessagesController,
+        JobsController,
       ],
       providers: [
         { provide: APP_GUARD, useExisting: AuthGuard },

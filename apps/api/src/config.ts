@@ -1,8 +1,7 @@
-import { chatEnvSchema } from '@quarry/chat';
+import { chatEnvSchema, chatModelEnvSchema } from '@quarry/chat';
 import { apiConfigSchema } from '@quarry/core';
 import { ingestionConfigSchema } from '@quarry/ingestion';
 import { embeddingEnvSchema } from '@quarry/models';
-import { chatModelEnvSchema } from './chat/chat-models';
 import type { z } from 'zod';
 
 /** Everything the API reads from the environment, validated once at boot. */

@@ -1,5 +1,6 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module, type DynamicModule } from '@nestjs/common';
+import { CHAT_MODELS, ChatModule, DeploymentChatModels } from '@quarry/chat';
 import { CONFIG, pinoOptions } from '@quarry/core';
 import { DbModule } from '@quarry/db';
 import { SessionPurger } from '@quarry/identity';
@@ -9,6 +10,7 @@ import { ObservabilityModule } from '@quarry/observability';
 import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
 import type { WorkerEnv } from './config';
+import { ChatJobsProcessor } from './chat/chat-jobs.processor';
 import { HealthChecks } from './health-checks';
 import { IngestionWorkers } from './ingestion/ingestion-workers';
 import { SourceRefresher } from './ingestion/source-refresher';
@@ -30,12 +32,18 @@ export class WorkerModule {
         ObservabilityModule,
         BullModule.forRoot(bullRootOptions(config)),
         BullModule.registerQueue({ name: Queues.maintenance }),
+        BullModule.registerQueue({ name: Queues.chat }),
         PipelineModule,
+        { module: ChatModelsHolder, global: true, providers: [{ provide: CHAT_MODELS, useClass: DeploymentChatModels }], exports: [CHAT_MODELS] },
+        ChatModule,
       ],
-      providers: [SessionPurger, MaintenanceProcessor, Schedules, QueueMetrics, IngestionWorkers, SourceRefresher, HealthChecks],
+      providers: [ChatJobsProcessor, SessionPurger, MaintenanceProcessor, Schedules, QueueMetrics, IngestionWorkers, SourceRefresher, HealthChecks],
     };
   }
 }
 
 @Module({})
 class ConfigHolder {}
+
+@Module({})
+class ChatModelsHolder {}

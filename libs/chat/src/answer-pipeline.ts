@@ -23,7 +23,7 @@ export interface AnswerInput {
   /** The budget said to skip the primary. */
   useFallback: boolean;
   mode: SearchMode;
-  purpose: Extract<ModelCallPurpose, 'chat' | 'replay'>;
+  purpose: Exclude<ModelCallPurpose, 'rewrite'>;
   useCache: boolean;
   /** How the query was made from the user's message (reported in the retrieval event). */
   rewrite: 'none' | 'model' | 'fallback';

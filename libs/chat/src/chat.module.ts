@@ -5,6 +5,7 @@ import { MeteringModule, ModelBudgetService } from '@quarry/metering';
 import { RetrievalModule, SearchService } from '@quarry/retrieval';
 import { AnswerCache } from './answer-cache';
 import { AnswerPipeline } from './answer-pipeline';
+import { BatchJobsService } from './batch-jobs.service';
 import { ChatService } from './chat.service';
 import { chatSettings, type ChatEnv } from './config';
 import { ConversationsService } from './conversations.service';
@@ -41,7 +42,12 @@ export const CHAT_SETTINGS = Symbol('ChatSettings');
       inject: [Database, ConversationsService, ChatService],
       useFactory: (db: Database, conversations: ConversationsService, chat: ChatService) => new ReplayService(db, conversations, chat),
     },
+    {
+      provide: BatchJobsService,
+      inject: [Database, ChatService, CHAT_SETTINGS],
+      useFactory: (db: Database, chat: ChatService, settings: ReturnType<typeof chatSettings>) => new BatchJobsService(db, chat, settings.batch),
+    },
   ],
-  exports: [ChatService, ConversationsService, ReplayService, CHAT_SETTINGS],
+  exports: [ChatService, ConversationsService, ReplayService, BatchJobsService, CHAT_SETTINGS],
 })
 export class ChatModule {}

@@ -115,12 +115,19 @@ export class ChatService {
     return { conversationId, userMessageId, messageId, events };
   }
 
-  /** Re-runs retrieval and generation for `query` without storing a message (replay). */
-  async answerOnce(scope: TenantScope, access: ChatAccess, query: string, mode: SearchMode, signal: AbortSignal): Promise<AnswerOutcome> {
+  /** Retrieval and generation for a standalone `query` without storing a message (replay, batch jobs). */
+  async answerOnce(
+    scope: TenantScope,
+    access: ChatAccess,
+    query: string,
+    mode: SearchMode,
+    signal: AbortSignal,
+    purpose: 'replay' | 'batch' = 'replay',
+  ): Promise<AnswerOutcome> {
     const startedAt = performance.now();
     const models = await this.models.forTenant(scope);
     const useFallback = await this.checkBudgetAndSize(scope, access, models, query);
-    const run = this.pipeline.run(scope, { query, rewrite: 'none', access, models, useFallback, mode, purpose: 'replay', useCache: false, signal, startedAt, excludedMs: 0 });
+    const run = this.pipeline.run(scope, { query, rewrite: 'none', access, models, useFallback, mode, purpose, useCache: purpose === 'batch', signal, startedAt, excludedMs: 0 });
     let step = await run.next();
     while (!step.done) step = await run.next();
     return step.value;

@@ -1,3 +1,4 @@
+import type { WebhookOptions } from './webhook';
 import { z } from 'zod';
 
 /** Chat settings from the environment (the API validates them at boot with the rest). */
@@ -14,8 +15,23 @@ export const chatEnvSchema = z.object({
   /** Follow-up rewriting by the model gives up after this long and falls back to the previous question plus the follow-up. */
   CHAT_REWRITE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8_000),
   CHAT_HEARTBEAT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  /** Server key batch-job webhook secrets are derived from (HMAC); unset: webhooks are refused. */
+  CHAT_WEBHOOK_SIGNING_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Deliver webhooks to loopback/private addresses (tests, on-premise receivers). */
+  CHAT_WEBHOOK_ALLOW_PRIVATE_HOSTS: z
+    .enum(['true', 'false', '1', '0'])
+    .transform((value) => value === 'true' || value === '1')
+    .default(false),
+  CHAT_WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  CHAT_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
 });
 export type ChatEnv = z.infer<typeof chatEnvSchema>;
+
+export interface BatchSettings {
+  /** Server key webhook secrets are derived from; unset: webhooks are refused. */
+  signingKey: string | undefined;
+  webhook: WebhookOptions;
+}
 
 export interface ChatSettings {
   answerMaxTokens: number;
@@ -24,6 +40,7 @@ export interface ChatSettings {
   relevance: { minLexicalScore: number; minDenseScore: number };
   cacheTtlSeconds: number;
   rewriteTimeoutMs: number;
+  batch: BatchSettings;
 }
 
 export function chatSettings(env: ChatEnv): ChatSettings {
@@ -34,5 +51,9 @@ export function chatSettings(env: ChatEnv): ChatSettings {
     relevance: { minLexicalScore: env.CHAT_MIN_LEXICAL_SCORE, minDenseScore: env.CHAT_MIN_DENSE_SCORE },
     cacheTtlSeconds: env.CHAT_CACHE_TTL_SECONDS,
     rewriteTimeoutMs: env.CHAT_REWRITE_TIMEOUT_MS,
+    batch: {
+      signingKey: env.CHAT_WEBHOOK_SIGNING_KEY,
+      webhook: { allowPrivateHosts: env.CHAT_WEBHOOK_ALLOW_PRIVATE_HOSTS, attempts: env.CHAT_WEBHOOK_ATTEMPTS, timeoutMs: env.CHAT_WEBHOOK_TIMEOUT_MS, backoffMs: 1_000 },
+    },
   };
 }

@@ -2,7 +2,7 @@ import type { TenantScope } from '@quarry/core';
 import type { ModelBudgetService } from '@quarry/metering';
 import type { BudgetDecision, ModelBudget, ModelCaller, ModelCallPurpose } from './ports';
 
-const purposes: Record<ModelCallPurpose, string> = { chat: 'chat.answer', rewrite: 'chat.rewrite', replay: 'chat.replay' };
+const purposes: Record<ModelCallPurpose, string> = { chat: 'chat.answer', rewrite: 'chat.rewrite', replay: 'chat.replay', batch: 'chat.batch' };
 
 /** Chat's budget port on metering's ModelBudgetService (budgets, rate limits, prices, usage events). */
 export class MeteredModelBudget implements ModelBudget {

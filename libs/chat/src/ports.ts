@@ -12,7 +12,7 @@ export type BudgetDecision =
   | { action: 'fallback'; reason: string; model?: string }
   | { action: 'block'; code: string; status: number; message: string; retryAfterMs?: number };
 
-export type ModelCallPurpose = 'chat' | 'rewrite' | 'replay';
+export type ModelCallPurpose = 'chat' | 'rewrite' | 'replay' | 'batch';
 
 /**
  * Budgets, rate limits and usage for model calls (metering's ModelBudgetService has this shape). Every

@@ -9,3 +9,4 @@ export * from './public-route';
 export * from './abort';
 export * from './retry';
 export * from './semaphore';
+export * from './network';

@@ -3,3 +3,4 @@ export * from './collections.service';
 export * from './documents.module';
 export * from './documents.service';
 export * from './access.service';
+export * from './reader-access';

@@ -1,11 +1,12 @@
 import { Global, Module } from '@nestjs/common';
-import { CHAT_MODELS } from '@quarry/chat';
+import { CHAT_MODELS, DeploymentChatModels } from '@quarry/chat';
 import { DocumentsModule } from '@quarry/documents';
+import { JobProducer } from '@quarry/jobs';
 import { ObservabilityModule } from '@quarry/observability';
 import { RetrievalModule } from '@quarry/retrieval';
+import { BatchQueue } from './batch-queue';
 import { ChatMetrics } from './chat-metrics';
-import { DeploymentChatModels } from './chat-models';
-import { ReaderAccess } from './reader-access';
+import { CallerAccess } from './caller-access';
 
 /** What the chat library needs from the API: the tenant's models; and reader access and metrics for the controllers. */
 @Global()
@@ -14,8 +15,10 @@ import { ReaderAccess } from './reader-access';
   providers: [
     { provide: CHAT_MODELS, useClass: DeploymentChatModels },
     ChatMetrics,
-    ReaderAccess,
+    CallerAccess,
+    BatchQueue,
+    JobProducer,
   ],
-  exports: [CHAT_MODELS, ChatMetrics, ReaderAccess],
+  exports: [CHAT_MODELS, ChatMetrics, CallerAccess, BatchQueue],
 })
 export class ChatWiringModule {}

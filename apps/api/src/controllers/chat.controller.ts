@@ -5,7 +5,7 @@ import { actingUserId, AppError, CONFIG, ErrorCode, type Principal } from '@quar
 import { Authorize, CurrentPrincipal, Permission } from '@quarry/identity';
 import type { Response } from 'express';
 import { ChatMetrics } from '../chat/chat-metrics';
-import { ReaderAccess } from '../chat/reader-access';
+import { CallerAccess } from '../chat/caller-access';
 import { SseWriter } from '../chat/sse';
 import type { ApiEnv } from '../config';
 import { ChatAnswerDto, ChatBody } from '../dto/chat.dto';
@@ -22,7 +22,7 @@ export class ChatController {
 
   constructor(
     private readonly chat: ChatService,
-    private readonly reader: ReaderAccess,
+    private readonly reader: CallerAccess,
     private readonly metrics: ChatMetrics,
     @Inject(CONFIG) private readonly config: ApiEnv,
   ) {}

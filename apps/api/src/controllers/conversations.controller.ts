@@ -4,7 +4,7 @@ import { ConversationsService, ReplayService } from '@quarry/chat';
 import { actingUserId, AppError, type Principal } from '@quarry/core';
 import { Authorize, CurrentPrincipal, Permission } from '@quarry/identity';
 import type { Request } from 'express';
-import { ReaderAccess } from '../chat/reader-access';
+import { CallerAccess } from '../chat/caller-access';
 import { ConversationPageDto, ConversationWithMessagesDto, FeedbackBody, ReplayDto, TraceDto } from '../dto/chat.dto';
 import { IdParam, PageQueryDto } from '../dto/common.dto';
 
@@ -53,7 +53,7 @@ export class MessagesController {
   constructor(
     private readonly conversations: ConversationsService,
     private readonly replays: ReplayService,
-    private readonly reader: ReaderAccess,
+    private readonly reader: CallerAccess,
   ) {}
 
   @Authorize(Permission.Chat)

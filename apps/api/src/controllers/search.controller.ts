@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiTags } from '@nestjs/sw
 import type { Principal } from '@quarry/core';
 import { Authorize, CurrentPrincipal, Permission } from '@quarry/identity';
 import { SearchService } from '@quarry/retrieval';
-import { ReaderAccess } from '../chat/reader-access';
+import { CallerAccess } from '../chat/caller-access';
 import { SearchBody, SearchResponseDto } from '../dto/search.dto';
 
 /** Fusion defaults; per-collection settings will override them once evals have chosen better ones. */
@@ -16,7 +16,7 @@ const fusionDefaults = { method: 'rrf', weights: { lexical: 1, dense: 1 }, rrfK:
 export class SearchController {
   constructor(
     private readonly search: SearchService,
-    private readonly reader: ReaderAccess,
+    private readonly reader: CallerAccess,
   ) {}
 
   /**

@@ -97,3 +97,32 @@ export class TraceDto extends createZodDto(
 export class ReplayDto extends createZodDto(
   z.object({ messageId: z.string(), query: z.string(), original: z.unknown(), replay: z.unknown(), difference: z.record(z.string(), z.unknown()) }),
 ) {}
+
+export class BatchJobBody extends createZodDto(
+  z
+    .object({
+      questions: z.array(z.string().trim().min(1, 'must not be empty').max(20_000)).min(1).max(100),
+      collectionIds: z.array(idSchema).min(1).max(50).optional(),
+      mode: z.enum(['dense', 'lexical', 'hybrid']).default('hybrid'),
+      /** Receives the finished job as JSON, signed with the job's webhook secret. */
+      webhookUrl: z
+        .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+        .max(2_000)
+        .optional(),
+    })
+    .strict(),
+) {}
+
+const batchJob = z.object({
+  id: z.string(),
+  status: z.enum(['queued', 'running', 'succeeded', 'failed']),
+  progress: z.object({ completed: z.number().int(), total: z.number().int() }),
+  results: z.array(z.object({ question: z.string(), status: z.string(), content: z.string(), citations: z.array(citation), error: z.string().nullable() })),
+  webhook: z.object({ url: z.string(), status: z.string().nullable(), attempts: z.number().int(), error: z.string().nullable() }).nullable(),
+  error: z.string().nullable(),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+export class BatchJobDto extends createZodDto(batchJob) {}
+export class BatchJobPageDto extends createZodDto(pageSchema(batchJob)) {}
+export class CreatedBatchJobDto extends createZodDto(batchJob.extend({ webhookSecret: z.string().nullable() })) {}

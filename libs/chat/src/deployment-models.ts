@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
-import type { ChatModels, ChatModelSet } from '@quarry/chat';
 import { AppError, CONFIG, ErrorCode, type TenantScope } from '@quarry/core';
 import { LlamaCppGenerationProvider } from '@quarry/generation';
 import { z } from 'zod';
+import type { ChatModels, ChatModelSet } from './ports';
 
 const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 
