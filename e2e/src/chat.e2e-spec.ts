@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -31,6 +34,7 @@ interface Retrieval extends ChatEvent {
 const ANSWER_MAX_TOKENS = 24;
 /** The model runs on shared CPU cores: allow minutes, assert on content and order, never on speed. */
 const MODEL_TIMEOUT_MS = 300_000;
+const SIGNING_KEY = 'e2e-webhook-signing-key-0123456789abcdef';
 
 /** Parses a server-sent event stream; `stopAfter` ends reading (and disconnects) once it returns true. */
 async function readEvents(response: Response, stopAfter?: (event: ChatEvent) => boolean, abort?: AbortController): Promise<ChatEvent[]> {
@@ -93,7 +97,7 @@ describe('chat: streamed and JSON answers from the embedded model', () => {
   before(async () => {
     storageDir = await mkdtemp(path.join(tmpdir(), 'quarry-e2e-chat-'));
     stack = await startStack({
-      env: { STORAGE_LOCAL_DIR: storageDir, CHAT_ANSWER_MAX_TOKENS: String(ANSWER_MAX_TOKENS), CHAT_HEARTBEAT_MS: '250', CHAT_MODEL_CONCURRENCY: '1' },
+      env: { STORAGE_LOCAL_DIR: storageDir, CHAT_ANSWER_MAX_TOKENS: String(ANSWER_MAX_TOKENS), CHAT_HEARTBEAT_MS: '250', CHAT_MODEL_CONCURRENCY: '1', CHAT_WEBHOOK_SIGNING_KEY: SIGNING_KEY, CHAT_WEBHOOK_ALLOW_PRIVATE_HOSTS: 'true' },
     });
     const tenant = await createTenant(stack, 'chat');
     admin = await signIn(stack, tenant.slug, tenant.ownerEmail);
@@ -232,5 +236,49 @@ describe('chat: streamed and JSON answers from the embedded model', () => {
     const trace = expectStatus(await stack.http.get<{ completionTokens: number; finishReason: string }>(`/v1/messages/${messageId}/trace`, { as: member }), 200);
     assert.ok(trace.completionTokens >= 1 && trace.completionTokens < ANSWER_MAX_TOKENS, `billed ${trace.completionTokens} of at most ${ANSWER_MAX_TOKENS}`);
     assert.equal(trace.finishReason, 'cancelled');
+  });
+
+  it('answers batch questions in the worker and delivers a webhook signed with the job secret', async () => {
+    const received: { signature: string; body: string }[] = [];
+    const receiver: Server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        received.push({ signature: String(req.headers['quarry-signature']), body });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const webhookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/quarry`;
+      expectError(await stack.http.post('/v1/jobs', { as: member, json: { questions: [] } }), 400, 'VALIDATION_FAILED');
+      expectError(await stack.http.post('/v1/jobs', { as: member, json: { questions: ['x'], webhookUrl: 'ftp://example.com/x' } }), 400, 'VALIDATION_FAILED');
+      const created = expectStatus(
+        await stack.http.post<{ id: string; status: string; webhookSecret: string }>('/v1/jobs', { as: member, json: { questions: ['What do ribosomes translate?'], collectionIds: [openCollection], webhookUrl } }),
+        202,
+      );
+      assert.equal(created.status, 'queued');
+      assert.match(created.webhookSecret, /^[A-Za-z0-9_-]{43}$/);
+      expectError(await stack.http.get(`/v1/jobs/${created.id}`, { as: admin }), 404, 'NOT_FOUND');
+
+      let job = { status: 'queued', progress: { completed: 0, total: 1 }, results: [] as { status: string; content: string }[], webhook: { status: 'pending' as string | null } };
+      const deadline = Date.now() + MODEL_TIMEOUT_MS;
+      while (Date.now() < deadline && (job.status === 'queued' || job.status === 'running' || job.webhook.status === 'pending')) {
+        await sleep(500);
+        job = expectStatus(await stack.http.get<typeof job>(`/v1/jobs/${created.id}`, { as: member }), 200);
+      }
+      assert.equal(job.status, 'succeeded', JSON.stringify(job));
+      assert.deepEqual(job.progress, { completed: 1, total: 1 });
+      assert.ok(job.results[0]!.content.length > 0);
+      assert.equal(job.webhook.status, 'delivered');
+
+      assert.equal(received.length, 1);
+      const { signature, body } = received[0]!;
+      const [, timestamp, digest] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(signature) ?? [];
+      assert.equal(digest, createHmac('sha256', created.webhookSecret).update(`${timestamp}.${body}`).digest('hex'));
+      assert.equal((JSON.parse(body) as { job: { id: string; status: string } }).job.status, 'succeeded');
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 });
