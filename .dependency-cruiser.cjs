@@ -10,14 +10,14 @@ const libs = {
   metering: ['core', 'db', 'audit', 'observability'],
   jobs: ['core'],
   identity: ['core', 'db', 'audit'],
-  testing: ['core', 'db'],
+  testing: ['core', 'db', 'generation'],
   documents: ['core', 'db', 'audit'],
   storage: ['core'],
   models: ['core'],
   ingestion: ['core', 'db', 'documents', 'storage', 'models', 'jobs', 'metering'],
   evals: ['core', 'db', 'jobs', 'retrieval'],
   retrieval: ['core', 'db', 'models'],
-  generation: ['core'],
+  generation: ['core', 'db', 'audit'],
   chat: ['core', 'db', 'audit', 'metering', 'jobs', 'retrieval', 'generation'],
 };
 

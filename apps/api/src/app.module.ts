@@ -4,6 +4,7 @@ import { AuditModule } from '@quarry/audit';
 import { ChatModule } from '@quarry/chat';
 import { CONFIG, pinoOptions, type RequestContextStore } from '@quarry/core';
 import { DbModule } from '@quarry/db';
+import { GenerationModule } from '@quarry/generation';
 import { AuthGuard, IdentityModule, type AuthenticatedRequest } from '@quarry/identity';
 import { IngestionModule } from '@quarry/ingestion';
 import { MeteringModule } from '@quarry/metering';
@@ -24,6 +25,7 @@ import { DocumentsController } from './controllers/documents.controller';
 import { AuthController } from './controllers/auth.controller';
 import { GroupsController } from './controllers/groups.controller';
 import { MeController } from './controllers/me.controller';
+import { ModelSettingsController } from './controllers/model-settings.controller';
 import { PlatformController } from './controllers/platform.controller';
 import { SearchController } from './controllers/search.controller';
 import { UsersController } from './controllers/users.controller';
@@ -80,6 +82,7 @@ export class AppModule {
         RetrievalModule,
         ChatWiringModule,
         ChatModule,
+        GenerationModule,
       ],
       controllers: [
         AuthController,
@@ -96,6 +99,7 @@ export class AppModule {
         ConversationsController,
         MessagesController,
         JobsController,
+        ModelSettingsController,
       ],
       providers: [
         { provide: APP_GUARD, useExisting: AuthGuard },

@@ -1,10 +1,15 @@
-import { chatEnvSchema, chatModelEnvSchema } from '@quarry/chat';
+import { chatEnvSchema } from '@quarry/chat';
 import { apiConfigSchema } from '@quarry/core';
+import { generationEnvSchema } from '@quarry/generation';
 import { ingestionConfigSchema } from '@quarry/ingestion';
 import { embeddingEnvSchema } from '@quarry/models';
 import type { z } from 'zod';
 
 /** Everything the API reads from the environment, validated once at boot. */
 // The embedding settings tell the API which model ids exist (models load only in workers).
-export const apiEnvSchema = apiConfigSchema.extend(ingestionConfigSchema.shape).extend(embeddingEnvSchema.shape).extend(chatEnvSchema.shape).extend(chatModelEnvSchema.shape);
+export const apiEnvSchema = apiConfigSchema
+  .extend(ingestionConfigSchema.shape)
+  .extend(embeddingEnvSchema.shape)
+  .extend(generationEnvSchema.shape)
+  .extend(chatEnvSchema.shape);
 export type ApiEnv = z.infer<typeof apiEnvSchema>;

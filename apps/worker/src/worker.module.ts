@@ -1,7 +1,8 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module, type DynamicModule } from '@nestjs/common';
-import { CHAT_MODELS, ChatModule, DeploymentChatModels } from '@quarry/chat';
+import { CHAT_MODELS, ChatModule, TenantChatModels } from '@quarry/chat';
 import { CONFIG, pinoOptions } from '@quarry/core';
+import { GenerationModule } from '@quarry/generation';
 import { DbModule } from '@quarry/db';
 import { SessionPurger } from '@quarry/identity';
 import { PipelineModule } from '@quarry/ingestion';
@@ -34,7 +35,13 @@ export class WorkerModule {
         BullModule.registerQueue({ name: Queues.maintenance }),
         BullModule.registerQueue({ name: Queues.chat }),
         PipelineModule,
-        { module: ChatModelsHolder, global: true, providers: [{ provide: CHAT_MODELS, useClass: DeploymentChatModels }], exports: [CHAT_MODELS] },
+        {
+          module: ChatModelsHolder,
+          global: true,
+          imports: [GenerationModule],
+          providers: [{ provide: CHAT_MODELS, useClass: TenantChatModels }],
+          exports: [CHAT_MODELS],
+        },
         ChatModule,
       ],
       providers: [ChatJobsProcessor, SessionPurger, MaintenanceProcessor, Schedules, QueueMetrics, IngestionWorkers, SourceRefresher, HealthChecks],

@@ -10,3 +10,4 @@ export * from './abort';
 export * from './retry';
 export * from './semaphore';
 export * from './network';
+export * from './secret-box';

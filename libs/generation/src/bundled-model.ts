@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
@@ -43,7 +43,13 @@ async function sha256Of(path: string): Promise<string> {
 export async function ensureBundledModel(cacheDir: string): Promise<string> {
   const target = join(cacheDir, BUNDLED_MODEL.fileName);
   const existing = await stat(target).catch(() => undefined);
-  if (existing?.size === BUNDLED_MODEL.sizeBytes && (await sha256Of(target)) === BUNDLED_MODEL.sha256) return target;
+  if (existing?.size === BUNDLED_MODEL.sizeBytes) {
+    if ((await readFile(markerOf(target), 'utf8').catch(() => '')) === marker(existing.mtimeMs)) return target;
+    if ((await sha256Of(target)) === BUNDLED_MODEL.sha256) {
+      await writeFile(markerOf(target), marker(existing.mtimeMs));
+      return target;
+    }
+  }
 
   await mkdir(cacheDir, { recursive: true });
   const partial = `${target}.${process.pid}.${Date.now()}.partial`;
@@ -66,8 +72,21 @@ export async function ensureBundledModel(cacheDir: string): Promise<string> {
       );
     }
     await rename(partial, target);
+    await writeFile(markerOf(target), marker((await stat(target)).mtimeMs));
     return target;
   } finally {
     await rm(partial, { force: true });
   }
+}
+
+/**
+ * Hashing 322 MB costs a second of CPU; every API and worker process loads the model. A marker records
+ * that this very file (size and modification time) was verified, so later processes skip the hash.
+ */
+function markerOf(target: string): string {
+  return `${target}.verified`;
+}
+
+function marker(mtimeMs: number): string {
+  return JSON.stringify({ sha256: BUNDLED_MODEL.sha256, size: BUNDLED_MODEL.sizeBytes, mtimeMs });
 }

@@ -34,7 +34,13 @@ export type FinishReason = 'stop' | 'length' | 'cancelled';
 
 export type GenerationEvent =
   | { type: 'delta'; text: string }
-  | { type: 'done'; finishReason: FinishReason; usage: TokenUsage };
+  | {
+      type: 'done';
+      finishReason: FinishReason;
+      usage: TokenUsage;
+      /** The model that answered, when a fallback chain may have used another than its first. */
+      model?: string;
+    };
 
 export interface GenerationResult {
   text: string;

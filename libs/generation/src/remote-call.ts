@@ -97,6 +97,8 @@ export async function* remoteGeneration(options: RemoteCallOptions): AsyncGenera
     let cause: unknown;
     try {
       for await (const chunk of options.open(signal)) {
+        // Chunks the SDK had already buffered are not delivered (nor counted) after an abort.
+        signal.throwIfAborted();
         if (chunk.type === 'text') {
           if (chunk.text === '') continue;
           emittedChunks++;
@@ -109,6 +111,8 @@ export async function* remoteGeneration(options: RemoteCallOptions): AsyncGenera
           finish = chunk.reason;
         }
       }
+      // Some SDK streams end quietly instead of throwing when their signal aborts.
+      signal.throwIfAborted();
       if (emittedChunks === 0) {
         failure = { kind: 'empty_response', retryable: true, detail: 'answered with no text' };
       } else {
@@ -186,4 +190,49 @@ export function excerpt(text: string): string {
 /** Servers take a root ("http://vllm:8000") or a /v1 URL; SDKs differ on which they want. */
 export function serverOrigin(baseUrl: string): string {
   return new URL(baseUrl).origin;
+}
+
+/** Settings every remote provider takes. */
+export interface RemoteProviderConfig {
+  /** Server root or its /v1 URL, e.g. http://vllm:8000 or https://api.openai.com/v1. */
+  baseUrl: string;
+  /** Kept in the SDK client only: never logged, serialised or put in an error. */
+  apiKey?: string | undefined;
+  /** Name the server knows the model by; also recorded in traces and usage. */
+  model: string;
+  contextWindow: number;
+  /** Attempts per call, the first included. Default 3. */
+  maxAttempts?: number | undefined;
+  retry?: Partial<BackoffPolicy> | undefined;
+  timeouts?: Partial<RemoteTimeouts> | undefined;
+}
+
+export const defaultRemoteTimeouts: RemoteTimeouts = Object.freeze({
+  connectTimeoutMs: 10_000,
+  firstTokenTimeoutMs: 30_000,
+  idleTimeoutMs: 30_000,
+  totalTimeoutMs: 180_000,
+});
+
+export interface ResolvedRemoteSettings {
+  server: string;
+  maxAttempts: number;
+  backoff: BackoffPolicy;
+  timeouts: RemoteTimeouts;
+}
+
+export function resolveRemoteSettings(config: RemoteProviderConfig): ResolvedRemoteSettings {
+  const maxAttempts = config.maxAttempts ?? 3;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError(`maxAttempts must be a positive integer, got ${maxAttempts}`);
+  return {
+    server: serverOrigin(config.baseUrl),
+    maxAttempts,
+    backoff: { baseDelayMs: config.retry?.baseDelayMs ?? 500, maxDelayMs: config.retry?.maxDelayMs ?? 10_000 },
+    timeouts: { ...defaultRemoteTimeouts, ...config.timeouts },
+  };
+}
+
+/** Prompt size for servers that report no usage: ~4 characters a token plus a few per message for the template. */
+export function estimatePromptTokens(messages: readonly { content: string }[]): number {
+  return messages.reduce((sum, message) => sum + Math.ceil(message.content.length / 4) + 4, 0);
 }

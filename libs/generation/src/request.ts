@@ -26,7 +26,7 @@ export async function collectStream(model: string, events: AsyncIterable<Generat
   let text = '';
   for await (const event of events) {
     if (event.type === 'delta') text += event.text;
-    else return { text, finishReason: event.finishReason, usage: event.usage, model };
+    else return { text, finishReason: event.finishReason, usage: event.usage, model: event.model ?? model };
   }
   throw new GenerationError(`Model ${model}: the stream ended without a done event`, {
     model,

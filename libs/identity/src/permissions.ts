@@ -19,6 +19,7 @@ export const Permission = {
   Search: 'search',
   Chat: 'chat',
   EvalsRun: 'evals:run',
+  ModelsManage: 'models:manage',
 } as const;
 
 export type Permission = (typeof Permission)[keyof typeof Permission];
@@ -44,6 +45,7 @@ const admin: Permission[] = [
   Permission.UsageRead,
   Permission.CollectionsManage,
   Permission.EvalsRun,
+  Permission.ModelsManage,
 ];
 const owner: Permission[] = [...admin, Permission.TenantManage];
 

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
-import { CHAT_MODELS, DeploymentChatModels } from '@quarry/chat';
+import { CHAT_MODELS, TenantChatModels } from '@quarry/chat';
 import { DocumentsModule } from '@quarry/documents';
+import { GenerationModule } from '@quarry/generation';
 import { JobProducer } from '@quarry/jobs';
 import { ObservabilityModule } from '@quarry/observability';
 import { RetrievalModule } from '@quarry/retrieval';
@@ -11,9 +12,9 @@ import { CallerAccess } from './caller-access';
 /** What the chat library needs from the API: the tenant's models; and reader access and metrics for the controllers. */
 @Global()
 @Module({
-  imports: [ObservabilityModule, DocumentsModule, RetrievalModule],
+  imports: [ObservabilityModule, DocumentsModule, RetrievalModule, GenerationModule],
   providers: [
-    { provide: CHAT_MODELS, useClass: DeploymentChatModels },
+    { provide: CHAT_MODELS, useClass: TenantChatModels },
     ChatMetrics,
     CallerAccess,
     BatchQueue,
