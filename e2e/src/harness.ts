@@ -24,7 +24,8 @@ export const LOGIN_MAX_FAILURES = 3;
 export const LOGIN_LOCKOUT_SECONDS = 30;
 
 const STOP_GRACE_MS = 5_000;
-const READY_TIMEOUT_MS = 30_000;
+// Generous: loading the API and worker (model SDKs, TensorFlow.js) takes over 30 s on a loaded machine.
+const READY_TIMEOUT_MS = 120_000;
 const OUTPUT_LIMIT = 64 * 1024;
 
 // ---------------------------------------------------------------------------------------------------------
