@@ -24,8 +24,8 @@ export const LOGIN_MAX_FAILURES = 3;
 export const LOGIN_LOCKOUT_SECONDS = 30;
 
 const STOP_GRACE_MS = 5_000;
-// Generous: on a loaded 2-core machine a worker loading its embedding model took over 30 s to get ready.
-const READY_TIMEOUT_MS = 90_000;
+// Generous: loading the API and worker (model SDKs, TensorFlow.js) takes over 30 s on a loaded machine.
+const READY_TIMEOUT_MS = 120_000;
 const OUTPUT_LIMIT = 64 * 1024;
 
 // ---------------------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { AuditModule } from '@quarry/audit';
+import { ChatModule } from '@quarry/chat';
 import { CONFIG, pinoOptions, type RequestContextStore } from '@quarry/core';
 import { DbModule } from '@quarry/db';
 import { EvalsModule } from '@quarry/evals';
@@ -14,7 +15,11 @@ import type { Request } from 'express';
 import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
 import { ZodValidationPipe } from 'nestjs-zod';
+import { ChatWiringModule } from './chat/chat-wiring.module';
 import { ApiKeysController } from './controllers/api-keys.controller';
+import { ChatController } from './controllers/chat.controller';
+import { ConversationsController, MessagesController } from './controllers/conversations.controller';
+import { JobsController } from './controllers/jobs.controller';
 import { AuditController } from './controllers/audit.controller';
 import { CollectionsController } from './controllers/collections.controller';
 import { DocumentsController } from './controllers/documents.controller';
@@ -79,6 +84,8 @@ export class AppModule {
         IngestionModule,
         RetrievalModule,
         EvalsModule,
+        ChatWiringModule,
+        ChatModule,
         GenerationModule,
       ],
       controllers: [
@@ -95,6 +102,10 @@ export class AppModule {
         EvalsController,
         UsageController,
         BudgetSettingsController,
+        ChatController,
+        ConversationsController,
+        MessagesController,
+        JobsController,
         ModelSettingsController,
       ],
       providers: [

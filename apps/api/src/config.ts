@@ -1,3 +1,4 @@
+import { chatEnvSchema } from '@quarry/chat';
 import { apiConfigSchema } from '@quarry/core';
 import { generationEnvSchema } from '@quarry/generation';
 import { ingestionConfigSchema } from '@quarry/ingestion';
@@ -10,5 +11,6 @@ export const apiEnvSchema = apiConfigSchema
   .extend(ingestionConfigSchema.shape)
   .extend(embeddingEnvSchema.shape)
   .extend(rerankEnvSchema.shape)
-  .extend(generationEnvSchema.shape);
+  .extend(generationEnvSchema.shape)
+  .extend(chatEnvSchema.shape);
 export type ApiEnv = z.infer<typeof apiEnvSchema>;

@@ -1,6 +1,8 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module, type DynamicModule } from '@nestjs/common';
+import { CHAT_MODELS, ChatModule, TenantChatModels } from '@quarry/chat';
 import { CONFIG, pinoOptions } from '@quarry/core';
+import { GenerationModule } from '@quarry/generation';
 import { DbModule } from '@quarry/db';
 import { EvalRunnerModule } from '@quarry/evals';
 import { SessionPurger } from '@quarry/identity';
@@ -10,6 +12,7 @@ import { ObservabilityModule } from '@quarry/observability';
 import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
 import type { WorkerEnv } from './config';
+import { ChatJobsProcessor } from './chat/chat-jobs.processor';
 import { HealthChecks } from './health-checks';
 import { IngestionWorkers } from './ingestion/ingestion-workers';
 import { SourceRefresher } from './ingestion/source-refresher';
@@ -32,13 +35,25 @@ export class WorkerModule {
         ObservabilityModule,
         BullModule.forRoot(bullRootOptions(config)),
         BullModule.registerQueue({ name: Queues.maintenance }),
+        BullModule.registerQueue({ name: Queues.chat }),
         PipelineModule,
+        {
+          module: ChatModelsHolder,
+          global: true,
+          imports: [GenerationModule],
+          providers: [{ provide: CHAT_MODELS, useClass: TenantChatModels }],
+          exports: [CHAT_MODELS],
+        },
+        ChatModule,
         EvalRunnerModule,
       ],
-      providers: [SessionPurger, MaintenanceProcessor, EvalRunProcessor, Schedules, QueueMetrics, IngestionWorkers, SourceRefresher, HealthChecks],
+      providers: [ChatJobsProcessor, SessionPurger, MaintenanceProcessor, EvalRunProcessor, Schedules, QueueMetrics, IngestionWorkers, SourceRefresher, HealthChecks],
     };
   }
 }
 
 @Module({})
 class ConfigHolder {}
+
+@Module({})
+class ChatModelsHolder {}

@@ -29,6 +29,14 @@ export const ErrorCode = {
   InvalidCursor: 'INVALID_CURSOR',
   Internal: 'INTERNAL',
   DependencyUnavailable: 'DEPENDENCY_UNAVAILABLE',
+  // Chat and model calls
+  MessageTooLong: 'MESSAGE_TOO_LONG',
+  ModelTimeout: 'MODEL_TIMEOUT',
+  ModelUnavailable: 'MODEL_UNAVAILABLE',
+  ModelRateLimited: 'MODEL_RATE_LIMITED',
+  ModelBadResponse: 'MODEL_BAD_RESPONSE',
+  ModelEmptyResponse: 'MODEL_EMPTY_RESPONSE',
+  ModelRejected: 'MODEL_REJECTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

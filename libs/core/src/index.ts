@@ -9,4 +9,5 @@ export * from './public-route';
 export * from './abort';
 export * from './retry';
 export * from './semaphore';
+export * from './network';
 export * from './secret-box';

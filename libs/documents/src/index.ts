@@ -5,3 +5,4 @@ export * from './documents.service';
 export * from './access.service';
 export * from './search-settings';
 export * from './tenant-search-settings.service';
+export * from './reader-access';

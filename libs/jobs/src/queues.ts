@@ -6,6 +6,8 @@ export const Queues = {
   maintenance: 'maintenance',
   /** Shared ingestion queue; tenants with dedicated workers get `ingest-<slug>` instead. */
   ingest: 'ingest',
+  /** Batch chat questions (POST /v1/jobs). */
+  chat: 'chat',
 } as const;
 
 export function ingestQueueName(dedicatedTenantSlug?: string): string {
@@ -55,4 +57,14 @@ export const purgeSessionsJob = defineJob({
   version: 1,
   payload: z.object({ graceHours: z.number().int().min(0).max(720) }).strict(),
   options: { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: 100, removeOnFail: 500 },
+});
+
+/** Answers a batch of chat questions, resuming after the last stored answer, then delivers the webhook. */
+export const chatBatchJob = defineJob({
+  queue: Queues.chat,
+  name: 'chat.batch',
+  version: 1,
+  payload: z.object({ tenantId: z.uuid(), jobId: z.uuid() }).strict(),
+  jobId: (payload) => `chat-batch-${payload.jobId}`,
+  options: { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: true, removeOnFail: 100 },
 });
