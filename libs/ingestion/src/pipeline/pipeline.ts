@@ -73,6 +73,8 @@ interface StageState {
   embedded: number;
   cached: number;
   chunks: number;
+  /** The chunk plan as this run stored it, so later stages need not read it back; absent when resuming. */
+  plan?: PlannedChunk[];
 }
 
 /**
@@ -263,12 +265,13 @@ export class IngestionPipeline {
     }));
     if (chunks.length === 0) throw new PermanentStageError('PARSE_EMPTY', 'The document contains no text to index');
     await writeJson(this.deps.storage, `${artifactPrefix(state.doc)}chunks.json`, chunks);
+    state.plan = chunks;
     return { chunks: chunks.length, maxTokens: state.maxTokens };
   }
 
   private async embed(state: StageState): Promise<StageDetails> {
     const { scope, model } = state;
-    const chunks = await readJson<PlannedChunk[]>(this.deps.storage, `${artifactPrefix(state.doc)}chunks.json`);
+    const chunks = await this.chunkPlan(state);
     const missing = await this.store.missing(scope, model, chunks.map((chunk) => chunk.contentHash));
     const todo = [...new Map(chunks.filter((chunk) => missing.has(chunk.contentHash)).map((chunk) => [chunk.contentHash, chunk])).values()];
     if (todo.length > 0) {
@@ -290,7 +293,7 @@ export class IngestionPipeline {
   }
 
   private async index(state: StageState, runId: string): Promise<'recorded'> {
-    const chunks = await readJson<PlannedChunk[]>(this.deps.storage, `${artifactPrefix(state.doc)}chunks.json`);
+    const chunks = await this.chunkPlan(state);
     // The stage run is completed in the same transaction that swaps the chunks and marks the document
     // indexed, so nobody sees an indexed document whose index run is still "running".
     // Retention runs in the same transaction too (one commit instead of two); storage is cleaned after it.
@@ -309,6 +312,11 @@ export class IngestionPipeline {
       this.logger.log({ documentId: state.doc.id, tenantId: state.scope.tenantId, purged: retention.purged }, 'Purged old versions');
     }
     return 'recorded';
+  }
+
+  private async chunkPlan(state: StageState): Promise<PlannedChunk[]> {
+    state.plan ??= await readJson<PlannedChunk[]>(this.deps.storage, `${artifactPrefix(state.doc)}chunks.json`);
+    return state.plan;
   }
 
   private batcher(model: string): MicroBatcher<string, number[]> {
