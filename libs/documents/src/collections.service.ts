@@ -56,6 +56,15 @@ export class CollectionsService {
     return toView(row);
   }
 
+  /** Just the settings, for the ingestion worker: `get` also counts the collection's documents. */
+  async settings(scope: TenantScope, id: string): Promise<CollectionSettings> {
+    const row = await this.db.tenant(scope, (tx) =>
+      tx.collection.findFirst({ where: { tenantId: scope.tenantId, id }, select: { settings: true } }),
+    );
+    if (!row) throw AppError.notFound('Collection');
+    return readSettings(row.settings);
+  }
+
   async create(principal: Principal, input: CollectionInput): Promise<CollectionView> {
     const settings = collectionSettingsSchema.parse(input.settings ?? {});
     return this.uniqueName(() =>

@@ -323,11 +323,15 @@ export class DocumentsService {
     });
   }
 
-  async completeStage(scope: TenantScope, runId: string, details: Record<string, string | number | boolean | null> = {}): Promise<void> {
+  async completeStage(
+    scope: TenantScope,
+    runId: string,
+    details: Record<string, string | number | boolean | null> = {},
+    finishedAt = new Date(),
+  ): Promise<void> {
     await this.db.tenant(scope, async (tx) => {
       const run = await tx.documentStageRun.findFirst({ where: { tenantId: scope.tenantId, id: runId } });
       if (!run) return;
-      const finishedAt = new Date();
       await tx.documentStageRun.update({
         where: { id: runId },
         data: { status: 'succeeded', finishedAt, durationMs: finishedAt.getTime() - run.startedAt.getTime(), details },

@@ -1,12 +1,15 @@
 /**
- * Coalesces embedding requests from concurrent jobs into full model batches: a request waits at most
- * `maxWaitMs` for company, and a batch never exceeds `maxBatch` texts. Per-document batches of one or two
- * chunks would otherwise leave most of the model's batch throughput unused.
+ * Coalesces embedding requests from concurrent jobs into model batches of at most `maxBatch` texts.
+ * Batches run one at a time (the model is CPU-bound; two at once only contend), and while one runs, new
+ * requests gather: the next batch starts the moment the model is free, with everything that arrived (up to
+ * `maxBatch`). Only an idle model waits, at most `maxWaitMs`, for company before it starts. A fixed wait
+ * on a busy model would leave it idle between batches, and jobs that finish together would all come back
+ * for their next documents together, again leaving it idle.
  */
 export class MicroBatcher<In, Out> {
   private pending: { item: In; resolve: (value: Out) => void; reject: (error: unknown) => void }[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private running = Promise.resolve();
+  private busy = false;
 
   constructor(
     private readonly run: (items: In[]) => Promise<Out[]>,
@@ -21,25 +24,33 @@ export class MicroBatcher<In, Out> {
           this.pending.push({ item, resolve, reject });
         }),
     );
-    if (this.pending.length >= this.maxBatch) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.maxWaitMs);
+    if (!this.busy) {
+      if (this.pending.length >= this.maxBatch || this.maxWaitMs === 0) this.startBatch();
+      else this.timer ??= setTimeout(() => this.startBatch(), this.maxWaitMs);
+    }
     return Promise.all(results);
   }
 
-  private flush(): void {
+  private startBatch(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, this.maxBatch);
-      // Batches run one after another: the model is CPU-bound, running two at once only adds contention.
-      this.running = this.running.then(async () => {
-        try {
-          const outputs = await this.run(batch.map((entry) => entry.item));
-          batch.forEach((entry, index) => entry.resolve(outputs[index] as Out));
-        } catch (error) {
-          batch.forEach((entry) => entry.reject(error));
-        }
-      });
+    if (this.busy || this.pending.length === 0) return;
+    this.busy = true;
+    const batch = this.pending.splice(0, this.maxBatch);
+    void this.runBatch(batch.map((entry) => entry.item)).then((outcome) => {
+      if (outcome.ok) batch.forEach((entry, index) => entry.resolve(outcome.outputs[index] as Out));
+      else batch.forEach((entry) => entry.reject(outcome.error));
+      this.busy = false;
+      // Whatever arrived meanwhile has waited a whole batch already: start at once.
+      this.startBatch();
+    });
+  }
+
+  private async runBatch(items: In[]): Promise<{ ok: true; outputs: Out[] } | { ok: false; error: unknown }> {
+    try {
+      return { ok: true, outputs: await this.run(items) };
+    } catch (error) {
+      return { ok: false, error };
     }
   }
 }
