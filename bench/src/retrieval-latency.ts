@@ -634,7 +634,8 @@ async function main(): Promise<void> {
     const measured = await measureModes(search, scope, tenant, options, warmUp, queries);
     log('recall@10 against exact scans');
     const filteredRecall = await recallAtK(owner, tenant, tenant.narrowTokens, queries, measured.denseAcl, options.topK);
-    const unfilteredRecall = await recallAtK(owner, tenant, tenant.broadTokens, queries, measured.dense, options.topK);
+    // An exact scan of the whole tenant reads every vector (seconds each at 1M): a sample of queries suffices.
+    const unfilteredRecall = await recallAtK(owner, tenant, tenant.broadTokens, queries.slice(0, 25), measured.dense, options.topK);
     log('lexical: the default candidate budget against exhaustive BM25');
     const lexical = await lexicalAccuracy(appDb, scope, tenant, options, queries);
 
@@ -705,7 +706,7 @@ function renderMarkdown(result: {
     ),
     '',
     `Recall@10 against an exact scan: dense for the reader of 1% (${result.corpus.measuredTenant.readableByRestrictedReader} documents) ` +
-      `**${result.recallAt10.denseAcl1pctVsExact}** (goal ${goalOf('recallAt10.denseAcl1pctVsExact')}); dense for the reader of the whole tenant ${result.recallAt10.denseVsExact}.`,
+      `**${result.recallAt10.denseAcl1pctVsExact}** (goal ${goalOf('recallAt10.denseAcl1pctVsExact')}); dense for the reader of the whole tenant ${result.recallAt10.denseVsExact} (first 25 queries).`,
     '',
     `Lexical with the default candidate budget (${bm25RetrieverDefaults.candidateBudget} postings) against exhaustive BM25 on the same queries: ` +
       `top-10 overlap ${result.lexicalVsExhaustive.overlapAt10}, provably exact for ${round(result.lexicalVsExhaustive.provablyExactShare * 100, 1)}% of queries ` +
