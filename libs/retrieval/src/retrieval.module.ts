@@ -1,7 +1,7 @@
 import { Module, type OnModuleDestroy } from '@nestjs/common';
 import { CONFIG } from '@quarry/core';
 import { Database } from '@quarry/db';
-import { EmbeddingProviders, textRerankProviders, ThreadedUseLiteEmbeddingProvider, threadedEmbeddingProvidersFactory, type RerankEnv } from '@quarry/models';
+import { EmbeddingProviders, rerankEnvSchema, textRerankProviders, ThreadedUseLiteEmbeddingProvider, threadedEmbeddingProvidersFactory, type RerankEnv } from '@quarry/models';
 import { Bm25Retriever } from './lexical/bm25-retriever';
 import { LearnedReranker } from './rerank/learned-ranker';
 import { Rerankers } from './rerank/reranker';
@@ -19,8 +19,11 @@ import { SearchService } from './search/search.service';
     {
       provide: Rerankers,
       inject: [Database, CONFIG],
-      useFactory: (db: Database, config: RerankEnv) =>
-        new Rerankers([new LearnedReranker(db), ...textRerankProviders(config).map((provider) => new TextReranker(provider))], config.RERANK_DEFAULT_PROVIDER),
+      // Parsed here, so a process whose CONFIG left the rerank variables out still gets their defaults.
+      useFactory: (db: Database, config: Partial<RerankEnv>) => {
+        const rerank = rerankEnvSchema.parse(config);
+        return new Rerankers([new LearnedReranker(db), ...textRerankProviders(rerank).map((provider) => new TextReranker(provider))], rerank.RERANK_DEFAULT_PROVIDER);
+      },
     },
     {
       provide: SearchService,

@@ -468,6 +468,342 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/search/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["SearchController_getSettings"];
+        put: operations["SearchController_putSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evals/datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["EvalsController_listDatasets"];
+        put?: never;
+        post: operations["EvalsController_createDataset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evals/datasets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["EvalsController_getDataset"];
+        put?: never;
+        post?: never;
+        delete: operations["EvalsController_removeDataset"];
+        options?: never;
+        head?: never;
+        patch: operations["EvalsController_updateDataset"];
+        trace?: never;
+    };
+    "/v1/evals/datasets/{id}/baseline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put: operations["EvalsController_setBaseline"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evals/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["EvalsController_listRuns"];
+        put?: never;
+        post: operations["EvalsController_createRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evals/runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["EvalsController_getRun"];
+        put?: never;
+        post?: never;
+        delete: operations["EvalsController_removeRun"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evals/runs/{id}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["EvalsController_runResults"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evals/runs/{id}/gate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["EvalsController_gate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evals/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["EvalsController_compare"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["UsageController_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/usage/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["UsageController_listAlerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/settings/budgets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["BudgetSettingsController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: operations["BudgetSettingsController_update"];
+        trace?: never;
+    };
+    "/v1/chat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["ChatController_ask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["ConversationsController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["ConversationsController_get"];
+        put?: never;
+        post?: never;
+        delete: operations["ConversationsController_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/messages/{id}/trace": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["MessagesController_trace"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/messages/{id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["MessagesController_feedback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/messages/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["MessagesController_replay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["JobsController_list"];
+        put?: never;
+        post: operations["JobsController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["JobsController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/settings/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["ModelSettingsController_get"];
+        put: operations["ModelSettingsController_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -615,7 +951,7 @@ export interface components {
         };
         CreateApiKeyBody: {
             name: string;
-            scopes: ("tenant:read" | "tenant:manage" | "users:read" | "users:manage" | "groups:read" | "groups:manage" | "api_keys:own" | "api_keys:all" | "audit:read" | "usage:read" | "collections:read" | "collections:manage" | "documents:read" | "documents:write" | "search" | "chat" | "evals:run")[];
+            scopes: ("tenant:read" | "tenant:manage" | "users:read" | "users:manage" | "groups:read" | "groups:manage" | "api_keys:own" | "api_keys:all" | "audit:read" | "usage:read" | "budgets:manage" | "collections:read" | "collections:manage" | "documents:read" | "documents:write" | "search" | "chat" | "evals:run" | "models:manage")[];
             /** Format: date-time */
             expiresAt?: string;
         };
@@ -744,6 +1080,30 @@ export interface components {
                 language?: "simple" | "english" | "german" | "french" | "spanish" | "italian" | "portuguese" | "dutch" | "swedish" | "norwegian" | "danish" | "finnish" | "russian";
                 /** @default 3 */
                 keepVersions?: number;
+                /** @default {} */
+                search?: {
+                    fusion?: {
+                        /** @enum {string} */
+                        method?: "rrf" | "weighted";
+                        /** @enum {string} */
+                        normalisation?: "minmax" | "zscore";
+                        rrfK?: number;
+                        weights?: {
+                            lexical?: number;
+                            dense?: number;
+                        };
+                        candidates?: {
+                            lexical?: number;
+                            dense?: number;
+                        };
+                    };
+                    rerank?: {
+                        enabled?: boolean;
+                        provider?: string;
+                        candidates?: number;
+                        timeoutMs?: number;
+                    };
+                };
             };
             access?: {
                 /** @default false */
@@ -787,6 +1147,30 @@ export interface components {
                 language?: "simple" | "english" | "german" | "french" | "spanish" | "italian" | "portuguese" | "dutch" | "swedish" | "norwegian" | "danish" | "finnish" | "russian";
                 /** @default 3 */
                 keepVersions?: number;
+                /** @default {} */
+                search?: {
+                    fusion?: {
+                        /** @enum {string} */
+                        method?: "rrf" | "weighted";
+                        /** @enum {string} */
+                        normalisation?: "minmax" | "zscore";
+                        rrfK?: number;
+                        weights?: {
+                            lexical?: number;
+                            dense?: number;
+                        };
+                        candidates?: {
+                            lexical?: number;
+                            dense?: number;
+                        };
+                    };
+                    rerank?: {
+                        enabled?: boolean;
+                        provider?: string;
+                        candidates?: number;
+                        timeoutMs?: number;
+                    };
+                };
             };
         };
         UploadResultDto: {
@@ -1018,8 +1402,23 @@ export interface components {
              * @enum {string}
              */
             mode?: "dense" | "lexical" | "hybrid";
-            /** @default false */
             rerank?: boolean;
+            rerankProvider?: string;
+            fusion?: {
+                /** @enum {string} */
+                method?: "rrf" | "weighted";
+                /** @enum {string} */
+                normalisation?: "minmax" | "zscore";
+                rrfK?: number;
+                weights?: {
+                    lexical?: number;
+                    dense?: number;
+                };
+                candidates?: {
+                    lexical?: number;
+                    dense?: number;
+                };
+            };
             /** @default {} */
             filters?: {
                 documentIds?: string[];
@@ -1050,12 +1449,30 @@ export interface components {
                     lexical: number | null;
                     dense: number | null;
                     fused: number;
+                    rerank: number | null;
                 };
             }[];
             rerank: {
                 requested: boolean;
                 applied: boolean;
+                provider: string | null;
                 reason: string | null;
+                timingMs: number;
+            };
+            fusion: {
+                /** @enum {string} */
+                method: "rrf" | "weighted";
+                /** @enum {string} */
+                normalisation: "minmax" | "zscore";
+                rrfK: number;
+                weights: {
+                    lexical: number;
+                    dense: number;
+                };
+                candidates: {
+                    lexical: number;
+                    dense: number;
+                };
             };
             notices: string[];
             timingsMs: {
@@ -1063,6 +1480,7 @@ export interface components {
                 lexical: number;
                 dense: number;
                 fuse: number;
+                rerank: number;
                 total: number;
             };
             trace?: {
@@ -1073,6 +1491,883 @@ export interface components {
                     rank: number;
                     score: number;
                 }[];
+            }[];
+        };
+        SearchSettingsDto: {
+            fusion?: {
+                /** @enum {string} */
+                method?: "rrf" | "weighted";
+                /** @enum {string} */
+                normalisation?: "minmax" | "zscore";
+                rrfK?: number;
+                weights?: {
+                    lexical?: number;
+                    dense?: number;
+                };
+                candidates?: {
+                    lexical?: number;
+                    dense?: number;
+                };
+            };
+            rerank?: {
+                enabled?: boolean;
+                provider?: string;
+                candidates?: number;
+                timeoutMs?: number;
+            };
+        };
+        DatasetCreatedDto: {
+            dataset: {
+                id: string;
+                name: string;
+                description: string;
+                /** @enum {string} */
+                matchBy: "id" | "name" | "stem" | "metadata";
+                matchField: string | null;
+                contentHash: string;
+                queryCount: number;
+                judgmentCount: number;
+                baselineRunId: string | null;
+                createdAt: string;
+                updatedAt: string;
+            };
+            unmatched: {
+                count: number;
+                sample: string[];
+            };
+        };
+        DatasetPageDto: {
+            items: {
+                id: string;
+                name: string;
+                description: string;
+                /** @enum {string} */
+                matchBy: "id" | "name" | "stem" | "metadata";
+                matchField: string | null;
+                contentHash: string;
+                queryCount: number;
+                judgmentCount: number;
+                baselineRunId: string | null;
+                createdAt: string;
+                updatedAt: string;
+            }[];
+            nextCursor: string | null;
+        };
+        DatasetDto: {
+            id: string;
+            name: string;
+            description: string;
+            /** @enum {string} */
+            matchBy: "id" | "name" | "stem" | "metadata";
+            matchField: string | null;
+            contentHash: string;
+            queryCount: number;
+            judgmentCount: number;
+            baselineRunId: string | null;
+            createdAt: string;
+            updatedAt: string;
+            unmatched: {
+                count: number;
+                sample: string[];
+            };
+        };
+        UpdateDatasetBody: {
+            name?: string;
+            description?: string;
+        };
+        BaselineBody: {
+            /** Format: uuid */
+            runId: string | null;
+        };
+        CreateRunBody: {
+            /** Format: uuid */
+            datasetId: string;
+            /**
+             * @default {
+             *       "mode": "hybrid",
+             *       "topK": 100,
+             *       "fusion": {},
+             *       "rerank": false
+             *     }
+             */
+            config?: {
+                /**
+                 * @default hybrid
+                 * @enum {string}
+                 */
+                mode?: "dense" | "lexical" | "hybrid";
+                collectionIds?: string[];
+                /** @default 100 */
+                topK?: number;
+                /** @default {} */
+                fusion?: {
+                    /** @enum {string} */
+                    method?: "rrf" | "weighted";
+                    /** @enum {string} */
+                    normalisation?: "minmax" | "zscore";
+                    weights?: {
+                        lexical: number;
+                        dense: number;
+                    };
+                    rrfK?: number;
+                    candidates?: number | {
+                        lexical: number;
+                        dense: number;
+                    };
+                };
+                /** @default false */
+                rerank?: boolean;
+                rerankProvider?: string;
+            };
+            gateMargin?: number;
+        };
+        RunDto: {
+            id: string;
+            datasetId: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed";
+            config: {
+                /**
+                 * @default hybrid
+                 * @enum {string}
+                 */
+                mode?: "dense" | "lexical" | "hybrid";
+                collectionIds?: string[];
+                /** @default 100 */
+                topK?: number;
+                /** @default {} */
+                fusion?: {
+                    /** @enum {string} */
+                    method?: "rrf" | "weighted";
+                    /** @enum {string} */
+                    normalisation?: "minmax" | "zscore";
+                    weights?: {
+                        lexical: number;
+                        dense: number;
+                    };
+                    rrfK?: number;
+                    candidates?: number | {
+                        lexical: number;
+                        dense: number;
+                    };
+                };
+                /** @default false */
+                rerank?: boolean;
+                rerankProvider?: string;
+            };
+            runAsUserId: string | null;
+            error: string | null;
+            progress: {
+                done: number;
+                total: number;
+            };
+            metrics: {
+                queries: number;
+                ndcgAt10: number;
+                recallAt5: number;
+                recallAt20: number;
+                recallAt100: number;
+                mrrAt10: number;
+                latencyP50Ms: number;
+                latencyP95Ms: number;
+            } | null;
+            unmatchedJudgments: number | null;
+            /** @enum {string|null} */
+            verdict: "passed" | "failed" | "no_baseline" | null;
+            gate: {
+                baselineRunId: string;
+                margin: number;
+                passed: boolean;
+                failures: {
+                    metric: string;
+                    baseline: number;
+                    candidate: number;
+                    drop: number;
+                }[];
+            } | null;
+            createdAt: string;
+            startedAt: string | null;
+            finishedAt: string | null;
+        };
+        RunPageDto: {
+            items: {
+                id: string;
+                datasetId: string;
+                /** @enum {string} */
+                status: "queued" | "running" | "succeeded" | "failed";
+                config: {
+                    /**
+                     * @default hybrid
+                     * @enum {string}
+                     */
+                    mode?: "dense" | "lexical" | "hybrid";
+                    collectionIds?: string[];
+                    /** @default 100 */
+                    topK?: number;
+                    /** @default {} */
+                    fusion?: {
+                        /** @enum {string} */
+                        method?: "rrf" | "weighted";
+                        /** @enum {string} */
+                        normalisation?: "minmax" | "zscore";
+                        weights?: {
+                            lexical: number;
+                            dense: number;
+                        };
+                        rrfK?: number;
+                        candidates?: number | {
+                            lexical: number;
+                            dense: number;
+                        };
+                    };
+                    /** @default false */
+                    rerank?: boolean;
+                    rerankProvider?: string;
+                };
+                runAsUserId: string | null;
+                error: string | null;
+                progress: {
+                    done: number;
+                    total: number;
+                };
+                metrics: {
+                    queries: number;
+                    ndcgAt10: number;
+                    recallAt5: number;
+                    recallAt20: number;
+                    recallAt100: number;
+                    mrrAt10: number;
+                    latencyP50Ms: number;
+                    latencyP95Ms: number;
+                } | null;
+                unmatchedJudgments: number | null;
+                /** @enum {string|null} */
+                verdict: "passed" | "failed" | "no_baseline" | null;
+                gate: {
+                    baselineRunId: string;
+                    margin: number;
+                    passed: boolean;
+                    failures: {
+                        metric: string;
+                        baseline: number;
+                        candidate: number;
+                        drop: number;
+                    }[];
+                } | null;
+                createdAt: string;
+                startedAt: string | null;
+                finishedAt: string | null;
+            }[];
+            nextCursor: string | null;
+        };
+        RunResultPageDto: {
+            items: {
+                queryId: string;
+                queryKey: string;
+                query: string;
+                judged: {
+                    [key: string]: number;
+                };
+                top: string[];
+                latencyMs: number;
+                ndcgAt10: number;
+                recallAt5: number;
+                recallAt20: number;
+                recallAt100: number;
+                mrrAt10: number;
+            }[];
+            nextCursor: string | null;
+        };
+        GateDto: {
+            runId: string;
+            baselineRunId: string | null;
+            margin: number;
+            metrics: ("ndcgAt10" | "recallAt5" | "recallAt20" | "recallAt100" | "mrrAt10")[];
+            /** @enum {string} */
+            verdict: "passed" | "failed" | "no_baseline";
+            failures: {
+                metric: string;
+                baseline: number;
+                candidate: number;
+                drop: number;
+            }[];
+        };
+        ComparisonDto: {
+            runs: [
+                {
+                    id: string;
+                    datasetId: string;
+                    /** @enum {string} */
+                    status: "queued" | "running" | "succeeded" | "failed";
+                    config: {
+                        /**
+                         * @default hybrid
+                         * @enum {string}
+                         */
+                        mode?: "dense" | "lexical" | "hybrid";
+                        collectionIds?: string[];
+                        /** @default 100 */
+                        topK?: number;
+                        /** @default {} */
+                        fusion?: {
+                            /** @enum {string} */
+                            method?: "rrf" | "weighted";
+                            /** @enum {string} */
+                            normalisation?: "minmax" | "zscore";
+                            weights?: {
+                                lexical: number;
+                                dense: number;
+                            };
+                            rrfK?: number;
+                            candidates?: number | {
+                                lexical: number;
+                                dense: number;
+                            };
+                        };
+                        /** @default false */
+                        rerank?: boolean;
+                        rerankProvider?: string;
+                    };
+                    runAsUserId: string | null;
+                    error: string | null;
+                    progress: {
+                        done: number;
+                        total: number;
+                    };
+                    metrics: {
+                        queries: number;
+                        ndcgAt10: number;
+                        recallAt5: number;
+                        recallAt20: number;
+                        recallAt100: number;
+                        mrrAt10: number;
+                        latencyP50Ms: number;
+                        latencyP95Ms: number;
+                    } | null;
+                    unmatchedJudgments: number | null;
+                    verdict: ("passed" | "failed" | "no_baseline") | null;
+                    gate: {
+                        baselineRunId: string;
+                        margin: number;
+                        passed: boolean;
+                        failures: {
+                            metric: string;
+                            baseline: number;
+                            candidate: number;
+                            drop: number;
+                        }[];
+                    } | null;
+                    createdAt: string;
+                    startedAt: string | null;
+                    finishedAt: string | null;
+                },
+                {
+                    id: string;
+                    datasetId: string;
+                    /** @enum {string} */
+                    status: "queued" | "running" | "succeeded" | "failed";
+                    config: {
+                        /**
+                         * @default hybrid
+                         * @enum {string}
+                         */
+                        mode?: "dense" | "lexical" | "hybrid";
+                        collectionIds?: string[];
+                        /** @default 100 */
+                        topK?: number;
+                        /** @default {} */
+                        fusion?: {
+                            /** @enum {string} */
+                            method?: "rrf" | "weighted";
+                            /** @enum {string} */
+                            normalisation?: "minmax" | "zscore";
+                            weights?: {
+                                lexical: number;
+                                dense: number;
+                            };
+                            rrfK?: number;
+                            candidates?: number | {
+                                lexical: number;
+                                dense: number;
+                            };
+                        };
+                        /** @default false */
+                        rerank?: boolean;
+                        rerankProvider?: string;
+                    };
+                    runAsUserId: string | null;
+                    error: string | null;
+                    progress: {
+                        done: number;
+                        total: number;
+                    };
+                    metrics: {
+                        queries: number;
+                        ndcgAt10: number;
+                        recallAt5: number;
+                        recallAt20: number;
+                        recallAt100: number;
+                        mrrAt10: number;
+                        latencyP50Ms: number;
+                        latencyP95Ms: number;
+                    } | null;
+                    unmatchedJudgments: number | null;
+                    verdict: ("passed" | "failed" | "no_baseline") | null;
+                    gate: {
+                        baselineRunId: string;
+                        margin: number;
+                        passed: boolean;
+                        failures: {
+                            metric: string;
+                            baseline: number;
+                            candidate: number;
+                            drop: number;
+                        }[];
+                    } | null;
+                    createdAt: string;
+                    startedAt: string | null;
+                    finishedAt: string | null;
+                }
+            ];
+            metrics: {
+                [key: string]: {
+                    a: number;
+                    b: number;
+                    delta: number;
+                };
+            };
+            perQuery: {
+                /** @enum {string} */
+                metric: "ndcgAt10";
+                wins: number;
+                losses: number;
+                ties: number;
+                biggestWins: {
+                    queryKey: string;
+                    query: string;
+                    a: number;
+                    b: number;
+                    delta: number;
+                }[];
+                biggestLosses: {
+                    queryKey: string;
+                    query: string;
+                    a: number;
+                    b: number;
+                    delta: number;
+                }[];
+            };
+        };
+        UsageReportDto: {
+            from: string;
+            to: string;
+            groupBy: ("day" | "model" | "user" | "apiKey" | "kind")[];
+            rows: {
+                day?: string;
+                model?: string | null;
+                userId?: string | null;
+                apiKeyId?: string | null;
+                kind: string;
+                unit: string;
+                events: number;
+                units: number;
+                inputTokens: number;
+                outputTokens: number;
+                costUsd: number;
+            }[];
+            totals: {
+                events: number;
+                costUsd: number;
+                inputTokens: number;
+                outputTokens: number;
+            };
+            truncated: boolean;
+        };
+        UsageAlertPageDto: {
+            items: {
+                id: string;
+                subject: {
+                    /** @enum {string} */
+                    type: "tenant" | "user";
+                    id: string;
+                };
+                /** @enum {string} */
+                metric: "tokens" | "cost";
+                /** @enum {string} */
+                period: "day" | "month";
+                periodStart: string;
+                threshold: number;
+                used: number;
+                budget: number;
+                createdAt: string;
+            }[];
+            nextCursor: string | null;
+        };
+        BudgetOverviewDto: {
+            policy: {
+                generationEnabled: boolean;
+                /** @enum {string} */
+                period: "day" | "month";
+                tenantTokenBudget: number | null;
+                tenantCostBudgetUsd: number | null;
+                userTokenBudget: number | null;
+                userCostBudgetUsd: number | null;
+                /** @enum {string} */
+                onExceeded: "block" | "fallback";
+                fallbackModel: string | null;
+                tenantRequestsPerMinute: number | null;
+                tenantTokensPerMinute: number | null;
+                userRequestsPerMinute: number | null;
+                userTokensPerMinute: number | null;
+                priceOverrides: {
+                    [key: string]: {
+                        inputPerMTokUsd: number;
+                        outputPerMTokUsd: number;
+                    };
+                };
+                updatedAt: string | null;
+            };
+            current: {
+                /** @enum {string} */
+                period: "day" | "month";
+                periodStart: string;
+                resetsAt: string;
+                tokens: number;
+                costUsd: number;
+                tokenUtilisation: number | null;
+                costUtilisation: number | null;
+            };
+        };
+        BudgetSettingsPatchBody: {
+            generationEnabled?: boolean;
+            /** @enum {string} */
+            period?: "day" | "month";
+            tenantTokenBudget?: number | null;
+            tenantCostBudgetUsd?: number | null;
+            userTokenBudget?: number | null;
+            userCostBudgetUsd?: number | null;
+            /** @enum {string} */
+            onExceeded?: "block" | "fallback";
+            fallbackModel?: string | null;
+            tenantRequestsPerMinute?: number | null;
+            tenantTokensPerMinute?: number | null;
+            userRequestsPerMinute?: number | null;
+            userTokensPerMinute?: number | null;
+            priceOverrides?: {
+                [key: string]: {
+                    inputPerMTokUsd: number;
+                    outputPerMTokUsd: number;
+                };
+            };
+        };
+        ChatBody: {
+            message: string;
+            /** Format: uuid */
+            conversationId?: string;
+            collectionIds?: string[];
+            /**
+             * @default hybrid
+             * @enum {string}
+             */
+            mode?: "dense" | "lexical" | "hybrid";
+            /** @default true */
+            stream?: boolean;
+        };
+        ChatAnswerDto: {
+            /** @enum {string} */
+            type: "done";
+            conversationId: string;
+            messageId: string;
+            /** @enum {string} */
+            status: "complete" | "no_answer" | "cancelled" | "failed";
+            content: string;
+            citations: {
+                index: number;
+                chunkId: string;
+                documentId: string;
+                documentName: string;
+                documentTitle: string;
+                headingPath: string[];
+                pageStart: number | null;
+                pageEnd: number | null;
+            }[];
+            droppedCitations: number;
+            model: string | null;
+            usage: {
+                inputTokens: number;
+                outputTokens: number;
+            };
+            costUsd: number;
+            cached: boolean;
+            timings: {
+                overheadMs: number;
+                embedMs: number;
+                timeToFirstTokenMs: number | null;
+                latencyMs: number;
+            };
+        };
+        ConversationPageDto: {
+            items: {
+                id: string;
+                title: string;
+                collectionIds: string[];
+                createdAt: string;
+                updatedAt: string;
+            }[];
+            nextCursor: string | null;
+        };
+        ConversationWithMessagesDto: {
+            id: string;
+            title: string;
+            collectionIds: string[];
+            createdAt: string;
+            updatedAt: string;
+            messages: {
+                id: string;
+                /** @enum {string} */
+                role: "user" | "assistant";
+                content: string;
+                citations: {
+                    index: number;
+                    chunkId: string;
+                    documentId: string;
+                    documentName: string;
+                    documentTitle: string;
+                    headingPath: string[];
+                    pageStart: number | null;
+                    pageEnd: number | null;
+                }[];
+                /** @enum {string} */
+                status: "complete" | "no_answer" | "cancelled" | "failed";
+                createdAt: string;
+            }[];
+        };
+        TraceDto: {
+            id: string;
+            messageId: string;
+            conversationId: string;
+            question: string;
+            standaloneQuery: string;
+            rewrite: string;
+            templateVersion: string;
+            provider: string | null;
+            model: string | null;
+            params: unknown;
+            retrievalConfig: unknown;
+            retrieved: unknown;
+            promptTokens: number;
+            completionTokens: number;
+            latencyMs: number;
+            timeToFirstTokenMs: number | null;
+            costUsd: number;
+            droppedCitations: number;
+            cacheHit: boolean;
+            finishReason: string | null;
+            errorCode: string | null;
+            feedback: {
+                /** @enum {string} */
+                rating: "up" | "down";
+                comment: string | null;
+                at: string;
+            } | null;
+            createdAt: string;
+        };
+        FeedbackBody: {
+            /** @enum {string} */
+            rating: "up" | "down";
+            comment?: string;
+        };
+        ReplayDto: {
+            messageId: string;
+            query: string;
+            original: unknown;
+            replay: unknown;
+            difference: {
+                [key: string]: unknown;
+            };
+        };
+        BatchJobBody: {
+            questions: string[];
+            collectionIds?: string[];
+            /**
+             * @default hybrid
+             * @enum {string}
+             */
+            mode?: "dense" | "lexical" | "hybrid";
+            /** Format: uri */
+            webhookUrl?: string;
+        };
+        CreatedBatchJobDto: {
+            id: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed";
+            progress: {
+                completed: number;
+                total: number;
+            };
+            results: {
+                question: string;
+                status: string;
+                content: string;
+                citations: {
+                    index: number;
+                    chunkId: string;
+                    documentId: string;
+                    documentName: string;
+                    documentTitle: string;
+                    headingPath: string[];
+                    pageStart: number | null;
+                    pageEnd: number | null;
+                }[];
+                error: string | null;
+            }[];
+            webhook: {
+                url: string;
+                status: string | null;
+                attempts: number;
+                error: string | null;
+            } | null;
+            error: string | null;
+            createdAt: string;
+            finishedAt: string | null;
+            webhookSecret: string | null;
+        };
+        BatchJobPageDto: {
+            items: {
+                id: string;
+                /** @enum {string} */
+                status: "queued" | "running" | "succeeded" | "failed";
+                progress: {
+                    completed: number;
+                    total: number;
+                };
+                results: {
+                    question: string;
+                    status: string;
+                    content: string;
+                    citations: {
+                        index: number;
+                        chunkId: string;
+                        documentId: string;
+                        documentName: string;
+                        documentTitle: string;
+                        headingPath: string[];
+                        pageStart: number | null;
+                        pageEnd: number | null;
+                    }[];
+                    error: string | null;
+                }[];
+                webhook: {
+                    url: string;
+                    status: string | null;
+                    attempts: number;
+                    error: string | null;
+                } | null;
+                error: string | null;
+                createdAt: string;
+                finishedAt: string | null;
+            }[];
+            nextCursor: string | null;
+        };
+        BatchJobDto: {
+            id: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed";
+            progress: {
+                completed: number;
+                total: number;
+            };
+            results: {
+                question: string;
+                status: string;
+                content: string;
+                citations: {
+                    index: number;
+                    chunkId: string;
+                    documentId: string;
+                    documentName: string;
+                    documentTitle: string;
+                    headingPath: string[];
+                    pageStart: number | null;
+                    pageEnd: number | null;
+                }[];
+                error: string | null;
+            }[];
+            webhook: {
+                url: string;
+                status: string | null;
+                attempts: number;
+                error: string | null;
+            } | null;
+            error: string | null;
+            createdAt: string;
+            finishedAt: string | null;
+        };
+        ModelSettingsDto: {
+            models: {
+                name: string;
+                /** @enum {string} */
+                kind: "llama-cpp" | "openai-compatible" | "anthropic";
+                baseUrl: string | null;
+                model: string;
+                contextWindow: number;
+                params: {
+                    temperature?: number;
+                    topP?: number;
+                    maxOutputTokens?: number;
+                    maxAttempts?: number;
+                    connectTimeoutMs?: number;
+                    firstTokenTimeoutMs?: number;
+                    idleTimeoutMs?: number;
+                    totalTimeoutMs?: number;
+                    streamUsage?: boolean;
+                };
+                hasApiKey: boolean;
+            }[];
+            usingDefault: boolean;
+            defaultModel: {
+                name: string;
+                /** @enum {string} */
+                kind: "llama-cpp" | "openai-compatible" | "anthropic";
+                baseUrl: string | null;
+                model: string;
+                contextWindow: number;
+                params: {
+                    temperature?: number;
+                    topP?: number;
+                    maxOutputTokens?: number;
+                    maxAttempts?: number;
+                    connectTimeoutMs?: number;
+                    firstTokenTimeoutMs?: number;
+                    idleTimeoutMs?: number;
+                    totalTimeoutMs?: number;
+                    streamUsage?: boolean;
+                };
+                hasApiKey: boolean;
+            };
+        };
+        PutModelsBody: {
+            models: {
+                name: string;
+                /** @enum {string} */
+                kind: "llama-cpp" | "openai-compatible" | "anthropic";
+                /** Format: uri */
+                baseUrl?: string | null;
+                model: string;
+                contextWindow: number;
+                /** @default {} */
+                params?: {
+                    temperature?: number;
+                    topP?: number;
+                    maxOutputTokens?: number;
+                    maxAttempts?: number;
+                    connectTimeoutMs?: number;
+                    firstTokenTimeoutMs?: number;
+                    idleTimeoutMs?: number;
+                    totalTimeoutMs?: number;
+                    streamUsage?: boolean;
+                };
+                apiKey?: string | null;
             }[];
         };
     };
@@ -2088,6 +3383,684 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SearchResponseDto"];
+                };
+            };
+        };
+    };
+    SearchController_getSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchSettingsDto"];
+                };
+            };
+        };
+    };
+    SearchController_putSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SearchSettingsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchSettingsDto"];
+                };
+            };
+        };
+    };
+    EvalsController_listDatasets: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetPageDto"];
+                };
+            };
+        };
+    };
+    EvalsController_createDataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetCreatedDto"];
+                };
+            };
+        };
+    };
+    EvalsController_getDataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetDto"];
+                };
+            };
+        };
+    };
+    EvalsController_removeDataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    EvalsController_updateDataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateDatasetBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetDto"];
+                };
+            };
+        };
+    };
+    EvalsController_setBaseline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BaselineBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetDto"];
+                };
+            };
+        };
+    };
+    EvalsController_listRuns: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                datasetId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPageDto"];
+                };
+            };
+        };
+    };
+    EvalsController_createRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateRunBody"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDto"];
+                };
+            };
+        };
+    };
+    EvalsController_getRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDto"];
+                };
+            };
+        };
+    };
+    EvalsController_removeRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    EvalsController_runResults: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunResultPageDto"];
+                };
+            };
+        };
+    };
+    EvalsController_gate: {
+        parameters: {
+            query?: {
+                margin?: number;
+                baselineRunId?: string;
+                metrics?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GateDto"];
+                };
+            };
+        };
+    };
+    EvalsController_compare: {
+        parameters: {
+            query: {
+                runs: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComparisonDto"];
+                };
+            };
+        };
+    };
+    UsageController_report: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+                groupBy?: string;
+                kind?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageReportDto"];
+                };
+            };
+        };
+    };
+    UsageController_listAlerts: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageAlertPageDto"];
+                };
+            };
+        };
+    };
+    BudgetSettingsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BudgetOverviewDto"];
+                };
+            };
+        };
+    };
+    BudgetSettingsController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BudgetSettingsPatchBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BudgetOverviewDto"];
+                };
+            };
+        };
+    };
+    ChatController_ask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChatBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["ChatAnswerDto"];
+                    "application/json": components["schemas"]["ChatAnswerDto"];
+                };
+            };
+        };
+    };
+    ConversationsController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationPageDto"];
+                };
+            };
+        };
+    };
+    ConversationsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationWithMessagesDto"];
+                };
+            };
+        };
+    };
+    ConversationsController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    MessagesController_trace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TraceDto"];
+                };
+            };
+        };
+    };
+    MessagesController_feedback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FeedbackBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TraceDto"];
+                };
+            };
+        };
+    };
+    MessagesController_replay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplayDto"];
+                };
+            };
+        };
+    };
+    JobsController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchJobPageDto"];
+                };
+            };
+        };
+    };
+    JobsController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchJobBody"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedBatchJobDto"];
+                };
+            };
+        };
+    };
+    JobsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchJobDto"];
+                };
+            };
+        };
+    };
+    ModelSettingsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelSettingsDto"];
+                };
+            };
+        };
+    };
+    ModelSettingsController_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutModelsBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelSettingsDto"];
                 };
             };
         };
