@@ -22,6 +22,8 @@ import { MeController } from './controllers/me.controller';
 import { PlatformController } from './controllers/platform.controller';
 import { SearchController } from './controllers/search.controller';
 import { UsersController } from './controllers/users.controller';
+import { DocumentEventHub } from './events/document-event-hub';
+import { EventStreamController } from './events/event-stream.controller';
 import type { ApiEnv } from './config';
 import { HealthChecks } from './health-checks';
 import { AllExceptionsFilter } from './http/all-exceptions.filter';
@@ -85,6 +87,7 @@ export class AppModule {
         CollectionsController,
         DocumentsController,
         SearchController,
+        EventStreamController,
       ],
       providers: [
         { provide: APP_GUARD, useExisting: AuthGuard },
@@ -92,6 +95,7 @@ export class AppModule {
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_INTERCEPTOR, useClass: LogContextInterceptor },
         HealthChecks,
+        DocumentEventHub,
       ],
     };
   }
