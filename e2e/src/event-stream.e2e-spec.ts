@@ -59,7 +59,7 @@ describe('live ingestion progress stream (SSE)', () => {
       await stream.waitFor('indexed', (event) => event.data.documentId === documentId && event.data.phase === 'indexed');
 
       const events = stream.documentEvents(documentId).map((event) => event.data);
-      const steps = events.map((event) => (event.stage ? `${String(event.stage)}:${String(event.phase)}` : String(event.phase)));
+      const steps = events.map((event) => (event.stage ? `${event.stage as string}:${event.phase as string}` : (event.phase as string)));
       assert.deepEqual(steps, ['queued', ...stageOrder.flatMap((stage) => [`${stage}:started`, `${stage}:finished`]), 'indexed']);
       assert.deepEqual(
         events.map((event) => event.status),

@@ -49,12 +49,12 @@ export class EventStreamController {
       if (snapshotSent) send('document', event);
       else pending.push(event);
     });
-    let heartbeat: NodeJS.Timeout | undefined;
+    const timers: { heartbeat?: NodeJS.Timeout } = {};
     let closed = false;
     const close = () => {
       closed = true;
       stop();
-      if (heartbeat) clearInterval(heartbeat);
+      clearInterval(timers.heartbeat);
     };
     // The response's 'close' fires when the client goes away (the request's fires once its body is read).
     res.on('close', close);
@@ -77,6 +77,6 @@ export class EventStreamController {
     send('snapshot', snapshot);
     snapshotSent = true;
     for (const event of pending.splice(0)) send('document', event);
-    heartbeat = setInterval(() => send('heartbeat', { at: new Date().toISOString() }), heartbeatIntervalMs);
+    timers.heartbeat = setInterval(() => send('heartbeat', { at: new Date().toISOString() }), heartbeatIntervalMs);
   }
 }
