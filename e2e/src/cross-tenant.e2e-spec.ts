@@ -116,6 +116,7 @@ describe('cross-tenant isolation over HTTP: tenant A can neither see nor touch t
         { label: 'B collection', params: { id: b.collection.id }, body: { url: 'https://example.com/hijack' } },
       ],
       'POST /v1/collections/{id}/reindex': [{ label: 'B collection', params: { id: b.collection.id }, body: {} }],
+      'GET /v1/collections/{id}/events': [{ label: 'B collection', params: { id: b.collection.id } }],
       'GET /v1/documents/{id}': [{ label: 'B document', params: { id: b.document.id } }],
       'DELETE /v1/documents/{id}': [{ label: 'B document', params: { id: b.document.id } }],
       'POST /v1/documents/{id}/retry': [{ label: 'B document', params: { id: b.document.id } }],
