@@ -98,6 +98,8 @@ describe('console in a real browser: sign in, documents, search debug, API keys,
     await page.getByLabel('New collection').fill('Handbook');
     await page.getByRole('button', { name: 'Create', exact: true }).click();
     await page.getByRole('heading', { level: 2, name: 'Handbook' }).waitFor();
+    // Progress comes from the live event stream: it is open (snapshot received) before anything is dropped.
+    await page.locator('.section-head[data-live="true"]').waitFor({ timeout: INDEXED_TIMEOUT_MS });
 
     // A real drop event carrying a File, as the browser sends it when a file is dragged from the desktop.
     // Evaluated in the page, where DataTransfer exists (e2e compiles without DOM types).

@@ -48,6 +48,9 @@ interface TenantFixture {
   document: DocumentBody;
   evalDataset: { id: string };
   evalRun: { id: string };
+  conversationId: string;
+  messageId: string;
+  jobId: string;
 }
 
 describe('cross-tenant isolation over HTTP: tenant A can neither see nor touch tenant B', () => {
@@ -66,6 +69,9 @@ describe('cross-tenant isolation over HTTP: tenant A can neither see nor touch t
     documents: string[];
     evalDataset: unknown;
     evalRuns: string[];
+    conversation: unknown;
+    trace: unknown;
+    job: unknown;
   };
 
   async function fixture(label: string): Promise<TenantFixture> {
@@ -97,7 +103,35 @@ describe('cross-tenant isolation over HTTP: tenant A can neither see nor touch t
       202,
       `eval run for ${label}`,
     );
-    return { seeded, owner, member, group: { ...group, memberCount: 1 }, key, token, collection, document, evalDataset, evalRun };
+    // A question no passage matches is answered "nothing found" without calling the model, so the fixture is quick.
+    const answer = expectStatus(
+      await stack.http.post<{ conversationId: string; messageId: string }>('/v1/chat', {
+        as: owner,
+        json: { message: 'zyzzyva quokka xylophone', mode: 'lexical', stream: false },
+      }),
+      200,
+      `chat for ${label}`,
+    );
+    const job = expectStatus(
+      await stack.http.post<{ id: string }>('/v1/jobs', { as: owner, json: { questions: ['zyzzyva quokka'], mode: 'lexical' } }),
+      202,
+      `batch job for ${label}`,
+    );
+    return {
+      seeded,
+      owner,
+      member,
+      group: { ...group, memberCount: 1 },
+      key,
+      token,
+      collection,
+      document,
+      evalDataset,
+      evalRun,
+      conversationId: answer.conversationId,
+      messageId: answer.messageId,
+      jobId: job.id,
+    };
   }
 
   /** Every route of the OpenAPI document whose path takes an {id}, mapped to the attempts made against it. */
@@ -136,6 +170,7 @@ describe('cross-tenant isolation over HTTP: tenant A can neither see nor touch t
         { label: 'B collection', params: { id: b.collection.id }, body: { url: 'https://example.com/hijack' } },
       ],
       'POST /v1/collections/{id}/reindex': [{ label: 'B collection', params: { id: b.collection.id }, body: {} }],
+      'GET /v1/collections/{id}/events': [{ label: 'B collection', params: { id: b.collection.id } }],
       'GET /v1/documents/{id}': [{ label: 'B document', params: { id: b.document.id } }],
       'DELETE /v1/documents/{id}': [{ label: 'B document', params: { id: b.document.id } }],
       'POST /v1/documents/{id}/retry': [{ label: 'B document', params: { id: b.document.id } }],
@@ -160,6 +195,12 @@ describe('cross-tenant isolation over HTTP: tenant A can neither see nor touch t
       'GET /v1/evals/runs/{id}/results': [{ label: 'B run', params: { id: b.evalRun.id } }],
       'GET /v1/evals/runs/{id}/gate': [{ label: 'B run', params: { id: b.evalRun.id } }],
       'DELETE /v1/evals/runs/{id}': [{ label: 'B run', params: { id: b.evalRun.id } }],
+      'GET /v1/conversations/{id}': [{ label: 'B conversation', params: { id: b.conversationId } }],
+      'DELETE /v1/conversations/{id}': [{ label: 'B conversation', params: { id: b.conversationId } }],
+      'GET /v1/messages/{id}/trace': [{ label: 'B answer', params: { id: b.messageId } }],
+      'POST /v1/messages/{id}/feedback': [{ label: 'B answer', params: { id: b.messageId }, body: { rating: 'down', comment: 'hijacked' } }],
+      'POST /v1/messages/{id}/replay': [{ label: 'B answer', params: { id: b.messageId }, body: {} }],
+      'GET /v1/jobs/{id}': [{ label: 'B job', params: { id: b.jobId } }],
     };
   }
 
@@ -177,6 +218,9 @@ describe('cross-tenant isolation over HTTP: tenant A can neither see nor touch t
       documents: (await listAll<DocumentBody>(stack, as, '/v1/documents')).map((doc) => `${doc.id}:${doc.name}:${doc.version}`).sort(),
       evalDataset: expectStatus(await stack.http.get(`/v1/evals/datasets/${b.evalDataset.id}`, { as }), 200),
       evalRuns: (await listAll<{ id: string }>(stack, as, '/v1/evals/runs')).map((run) => run.id).sort(),
+      conversation: expectStatus(await stack.http.get(`/v1/conversations/${b.conversationId}`, { as }), 200),
+      trace: expectStatus(await stack.http.get(`/v1/messages/${b.messageId}/trace`, { as }), 200),
+      job: expectStatus(await stack.http.get<{ id: string; status: string }>(`/v1/jobs/${b.jobId}`, { as }), 200).id,
     };
   }
 

@@ -146,7 +146,7 @@ describe('worker crashes and long jobs (INGEST_LOCK_MS=2000)', () => {
     assert.equal(orphaned.status, 'embedding', 'with no worker alive, the document stays where the killed worker left it');
 
     const replacement = await stack.startWorker({}, 'replacement-worker');
-    const indexed = await waitForStatus(stack, admin, id!, ['indexed'], 60_000);
+    const indexed = await waitForStatus(stack, admin, id!, ['indexed'], 180_000);
     const doc = await getDocument(stack, admin, indexed.id);
     assert.equal(doc.status, 'indexed');
     assert.equal(doc.error, null);
@@ -189,8 +189,9 @@ describe('worker crashes and long jobs (INGEST_LOCK_MS=2000)', () => {
     ]);
     await waitForStatus(stack, admin, bigId!, ['embedding'], 45_000);
     const [smallId] = await uploadIds(stack, admin, collection.id, smallDocuments('after-long', 1));
-    const big = await getDocument(stack, admin, (await waitForStatus(stack, admin, bigId!, ['indexed'], 60_000)).id);
-    const small = await getDocument(stack, admin, (await waitForStatus(stack, admin, smallId!, ['indexed'], 30_000)).id);
+    // Generous waits: on a loaded 2-core machine embedding the long document alone took over a minute.
+    const big = await getDocument(stack, admin, (await waitForStatus(stack, admin, bigId!, ['indexed'], 240_000)).id);
+    const small = await getDocument(stack, admin, (await waitForStatus(stack, admin, smallId!, ['indexed'], 120_000)).id);
     const bigEmbed = runs(big, 'embed', 'succeeded').at(-1)!;
     const bigDone = Date.parse(runs(big, 'index', 'succeeded').at(-1)!.finishedAt!);
     const smallStart = Date.parse(small.stages![0]!.startedAt);
@@ -412,7 +413,7 @@ describe('re-processing in the background: bulk re-index, settings change, sched
         const lastChunk = runs(doc, 'chunk').at(-1);
         return (doc.status === 'indexed' && Number(lastChunk?.details.maxTokens) === 400) || `${doc.status}: ${describeRuns(doc)}`;
       },
-      8_000,
+      90_000,
     );
     // The first pass may already be superseded by the time it is observed: compare with its chunk run.
     const firstChunking = Number(runs(doc, 'chunk')[0]?.details.chunks);

@@ -32,6 +32,8 @@ import { PlatformController } from './controllers/platform.controller';
 import { SearchController } from './controllers/search.controller';
 import { BudgetSettingsController, UsageController } from './controllers/usage.controller';
 import { UsersController } from './controllers/users.controller';
+import { DocumentEventHub } from './events/document-event-hub';
+import { EventStreamController } from './events/event-stream.controller';
 import type { ApiEnv } from './config';
 import { HealthChecks } from './health-checks';
 import { AllExceptionsFilter } from './http/all-exceptions.filter';
@@ -107,6 +109,7 @@ export class AppModule {
         MessagesController,
         JobsController,
         ModelSettingsController,
+        EventStreamController,
       ],
       providers: [
         { provide: APP_GUARD, useExisting: AuthGuard },
@@ -114,6 +117,7 @@ export class AppModule {
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_INTERCEPTOR, useClass: LogContextInterceptor },
         HealthChecks,
+        DocumentEventHub,
       ],
     };
   }

@@ -59,6 +59,15 @@ export interface DocumentView {
   stages?: StageRunView[];
 }
 
+/** At most this many in-flight documents are listed in a progress snapshot (the counts cover all). */
+export const progressInFlightLimit = 500;
+
+export interface CollectionProgressView {
+  collectionId: string;
+  counts: Partial<Record<DocumentStatus, number>>;
+  inFlight: { documentId: string; status: DocumentStatus; stage: string | null }[];
+}
+
 export interface NewOriginal {
   name: string;
   title?: string;
@@ -210,7 +219,7 @@ export class DocumentsService {
    * Deletes a document with its chunks and stage history, and the cached embeddings no other chunk of the
    * tenant still uses. Returns the storage keys that nothing references any more, for the caller to delete.
    */
-  async remove(principal: Principal, id: string): Promise<{ orphanedKeys: string[] }> {
+  async remove(principal: Principal, id: string): Promise<{ orphanedKeys: string[]; collectionId: string }> {
     return this.db.tenant(principal, async (tx) => {
       const doc = await tx.document.findFirst({ where: { tenantId: principal.tenantId, id } });
       if (!doc) throw AppError.notFound('Document');
@@ -236,7 +245,7 @@ export class DocumentsService {
         target: { type: 'document', id },
         metadata: { name: doc.name, version: doc.version },
       });
-      return { orphanedKeys: [...(doc.storageKey && stillUsed === 0 ? [doc.storageKey] : []), artifactPrefix(doc)] };
+      return { orphanedKeys: [...(doc.storageKey && stillUsed === 0 ? [doc.storageKey] : []), artifactPrefix(doc)], collectionId: doc.collectionId };
     });
   }
 
@@ -295,6 +304,30 @@ export class DocumentsService {
         data: { status: 'queued', errorCode: null, errorMessage: null, failedStage: null },
       }),
     );
+  }
+
+  /**
+   * A collection's progress: current documents per status, and the ones still in flight (ids, status and
+   * stage only, so it reveals no names beyond the listing's). Unknown collection → 404.
+   */
+  async progress(scope: TenantScope, collectionId: string): Promise<CollectionProgressView> {
+    return this.db.tenant(scope, async (tx) => {
+      const collection = await tx.collection.findFirst({ where: { tenantId: scope.tenantId, id: collectionId }, select: { id: true } });
+      if (!collection) throw AppError.notFound('Collection');
+      const current = { tenantId: scope.tenantId, collectionId, supersededAt: null };
+      const grouped = await tx.document.groupBy({ by: ['status'], where: current, _count: { _all: true } });
+      const inFlight = await tx.document.findMany({
+        where: { ...current, status: { notIn: ['indexed', 'failed', 'superseded'] } },
+        orderBy: { createdAt: 'asc' },
+        take: progressInFlightLimit,
+        select: { id: true, status: true, stage: true },
+      });
+      return {
+        collectionId,
+        counts: Object.fromEntries(grouped.map((row) => [row.status, row._count._all])),
+        inFlight: inFlight.map((doc) => ({ documentId: doc.id, status: doc.status as DocumentStatus, stage: doc.stage })),
+      };
+    });
   }
 
   // ---- stage bookkeeping, used by the ingestion pipeline ----

@@ -16,6 +16,7 @@ export { countTokens } from './chunking/tokens';
 
 // Intake, queueing and the pipeline.
 export * from './config';
+export * from './events/document-events';
 export * from './intake.service';
 export * from './ingestion.module';
 export * from './pipeline.module';

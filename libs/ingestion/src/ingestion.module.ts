@@ -3,6 +3,7 @@ import { DocumentsModule } from '@quarry/documents';
 import { JobProducer } from '@quarry/jobs';
 import { MeteringModule } from '@quarry/metering';
 import { StorageModule } from '@quarry/storage';
+import { DocumentEventPublisher } from './events/document-events';
 import { IntakeService } from './intake.service';
 import { IngestionQueue } from './queue/ingestion-queue';
 
@@ -12,7 +13,7 @@ import { IngestionQueue } from './queue/ingestion-queue';
  */
 @Module({
   imports: [DocumentsModule, StorageModule, MeteringModule],
-  providers: [JobProducer, IngestionQueue, IntakeService],
-  exports: [IngestionQueue, IntakeService, DocumentsModule, StorageModule],
+  providers: [JobProducer, IngestionQueue, IntakeService, DocumentEventPublisher],
+  exports: [IngestionQueue, IntakeService, DocumentEventPublisher, DocumentsModule, StorageModule],
 })
 export class IngestionModule {}

@@ -6,6 +6,7 @@ import { CollectionsService, DocumentsService, type DocumentView } from '@quarry
 import { UsageWriter } from '@quarry/metering';
 import { OBJECT_STORAGE, StorageLimitError, type ObjectStorage } from '@quarry/storage';
 import type { IngestionConfig } from './config';
+import { DocumentEventPublisher } from './events/document-events';
 import { IngestionQueue } from './queue/ingestion-queue';
 
 export interface UploadedFile {
@@ -33,6 +34,7 @@ export class IntakeService {
     private readonly collections: CollectionsService,
     private readonly queue: IngestionQueue,
     private readonly usage: UsageWriter,
+    private readonly events: DocumentEventPublisher,
   ) {}
 
   async upload(principal: Principal, collectionId: string, file: UploadedFile): Promise<IntakeResult> {
@@ -75,6 +77,7 @@ export class IntakeService {
           metadata: { documentId: result.document.id, source: 'upload' },
         });
         await this.queue.enqueue(principal, result.document.id, 'parse', 'upload');
+        await this.queued(principal, collectionId, result.document.id);
       }
       return result;
     } catch (error) {
@@ -95,13 +98,17 @@ export class IntakeService {
       sourceUri: url.toString(),
       ...(source.refreshIntervalMinutes ? { refreshIntervalMinutes: source.refreshIntervalMinutes } : {}),
     });
-    if (!result.duplicate) await this.queue.enqueue(principal, result.document.id, 'fetch', 'upload');
+    if (!result.duplicate) {
+      await this.queue.enqueue(principal, result.document.id, 'fetch', 'upload');
+      await this.queued(principal, collectionId, result.document.id);
+    }
     return result;
   }
 
   async retry(principal: Principal, documentId: string): Promise<DocumentView> {
     const { document, fromStage } = await this.documents.prepareRetry(principal, documentId);
     await this.queue.enqueue(principal, document.id, fromStage, 'retry');
+    await this.queued(principal, document.collectionId, document.id);
     return document;
   }
 
@@ -118,7 +125,10 @@ export class IntakeService {
     await this.collections.get(principal, collectionId);
     const ids = await this.documents.currentIds(principal, collectionId);
     // Old chunks keep serving until each document's index stage swaps in the new ones.
-    for (const id of ids) await this.queue.enqueue(principal, id, fromStage, reason);
+    for (const id of ids) {
+      await this.queue.enqueue(principal, id, fromStage, reason);
+      await this.queued(principal, collectionId, id);
+    }
     return ids.length;
   }
 
@@ -129,10 +139,15 @@ export class IntakeService {
   }
 
   async remove(principal: Principal, documentId: string): Promise<void> {
-    const { orphanedKeys } = await this.documents.remove(principal, documentId);
+    const { orphanedKeys, collectionId } = await this.documents.remove(principal, documentId);
     for (const key of orphanedKeys) {
       if (key.endsWith('/')) await this.storage.deletePrefix(key);
       else await this.storage.delete(key);
     }
+    await this.events.publish({ tenantId: principal.tenantId, collectionId, documentId, phase: 'deleted', status: 'deleted' });
+  }
+
+  private queued(principal: Principal, collectionId: string, documentId: string): Promise<void> {
+    return this.events.publish({ tenantId: principal.tenantId, collectionId, documentId, phase: 'queued', status: 'queued' });
   }
 }

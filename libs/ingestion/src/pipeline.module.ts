@@ -6,6 +6,7 @@ import { MeteringModule, UsageWriter } from '@quarry/metering';
 import { EmbeddingProviders, ThreadedUseLiteEmbeddingProvider, threadedEmbeddingProvidersFactory } from '@quarry/models';
 import { OBJECT_STORAGE, type ObjectStorage } from '@quarry/storage';
 import type { IngestionWorkerConfig } from './config';
+import { DocumentEventPublisher } from './events/document-events';
 import { IngestionModule } from './ingestion.module';
 import { ParserPool } from './parsing/parser-pool';
 import type { DocumentParser } from './parsing/types';
@@ -39,7 +40,7 @@ function createParser(config: IngestionWorkerConfig): DocumentParser {
     { provide: DOCUMENT_PARSER, inject: [CONFIG], useFactory: createParser },
     {
       provide: IngestionPipeline,
-      inject: [CONFIG, Database, DocumentsService, CollectionsService, OBJECT_STORAGE, DOCUMENT_PARSER, EmbeddingProviders, UsageWriter],
+      inject: [CONFIG, Database, DocumentsService, CollectionsService, OBJECT_STORAGE, DOCUMENT_PARSER, EmbeddingProviders, UsageWriter, DocumentEventPublisher],
       useFactory: (
         config: IngestionWorkerConfig,
         db: Database,
@@ -49,6 +50,7 @@ function createParser(config: IngestionWorkerConfig): DocumentParser {
         parser: DocumentParser,
         models: EmbeddingProviders,
         usage: UsageWriter,
+        events: DocumentEventPublisher,
       ) =>
         new IngestionPipeline({
           db,
@@ -58,6 +60,7 @@ function createParser(config: IngestionWorkerConfig): DocumentParser {
           parser,
           models,
           usage,
+          events,
           settings: {
             embedBatchSize: config.EMBED_BATCH_SIZE,
             embedBatchWaitMs: config.EMBED_BATCH_WAIT_MS,

@@ -12,18 +12,22 @@ export function isSettled(status: DocumentStatus): boolean {
   return SETTLED.has(status);
 }
 
-/** How often the list refreshes while a document is still moving through the pipeline. */
+/** How often the list refreshes while a document is in flight and the live stream is down. */
 const LIVE_REFRESH_MS = 1_000;
 
-/** A collection's documents; refreshes itself every second while any of them is still in progress. */
-export function useDocuments(collectionId: string) {
+/**
+ * A collection's documents. Progress normally arrives through the live event stream (useDocumentEvents);
+ * only while that stream is down does the list poll every second with a document still in progress.
+ */
+export function useDocuments(collectionId: string, options: { live?: boolean } = {}) {
   const tenantId = useTenantId();
+  const live = options.live ?? false;
   return useQuery({
     queryKey: queryKeys.documents(tenantId, collectionId),
     queryFn: ({ signal }) =>
       call(api.GET('/v1/documents', { params: { query: { collectionId, limit: 200 } }, signal }), signal),
     refetchInterval: (query) =>
-      query.state.data?.items.some((document) => !isSettled(document.status)) ? LIVE_REFRESH_MS : false,
+      !live && query.state.data?.items.some((document) => !isSettled(document.status)) ? LIVE_REFRESH_MS : false,
   });
 }
 

@@ -6,6 +6,7 @@ import type { UsageWriter } from '@quarry/metering';
 import { EmbeddingError, type EmbeddingProvider } from '@quarry/models';
 import { ObjectNotFoundError, type ObjectStorage } from '@quarry/storage';
 import { chunkDocument } from '../chunking/chunker';
+import { numericCounts, type DocumentEventInput, type DocumentEventPublisher } from '../events/document-events';
 import { ParseError, TransientParseError, type DocumentParser, type ParsedDocument } from '../parsing/types';
 import { readAll, readJson, writeJson } from './artifacts';
 import { contentHash, type PlannedChunk } from './chunk-plan';
@@ -28,6 +29,7 @@ export interface PipelineDeps {
   parser: DocumentParser;
   models: EmbeddingModels;
   usage: UsageWriter;
+  events: DocumentEventPublisher;
   settings: { embedBatchSize: number; embedBatchWaitMs: number; urlFetchTimeoutMs: number; allowPrivateHosts: boolean };
 }
 
@@ -48,6 +50,14 @@ export interface RunContext {
 export type RunOutcome =
   | { status: 'indexed'; chunks: number; embedded: number; cached: number }
   | { status: 'unchanged' | 'skipped'; reason: string };
+
+const statusOfStage: Record<Stage, string> = {
+  fetch: 'fetching',
+  parse: 'parsing',
+  chunk: 'chunking',
+  embed: 'embedding',
+  index: 'indexing',
+};
 
 const uploadStages: Stage[] = ['parse', 'chunk', 'embed', 'index'];
 const urlStages: Stage[] = ['fetch', ...uploadStages];
@@ -124,30 +134,46 @@ export class IngestionPipeline {
     for (const stage of plan.slice(start)) {
       const runId = await this.openStage(scope, doc.id, stage, finished);
       finished = undefined;
+      await this.emit(state, { phase: 'started', status: statusOfStage[stage], stage });
       try {
         const details = await this.runStage(stage, state, runId);
         if (details !== 'recorded') finished = { runId, details, finishedAt: new Date() };
+        await this.emit(state, {
+          phase: 'finished',
+          status: statusOfStage[stage],
+          stage,
+          counts: details === 'recorded' ? { chunks: state.chunks } : numericCounts(details),
+        });
       } catch (error) {
         if (error instanceof StopPipeline) {
           await this.deps.documents.completeStage(scope, runId, { stopped: error.reason });
           await this.restoreAfterStop(state);
+          await this.emit(state, { phase: 'unchanged', status: doc.indexedAt ? 'indexed' : 'queued' });
           return { status: 'unchanged', reason: error.reason };
         }
         const failure = classify(error);
         const final = failure.permanent || context.finalAttempt;
+        const reason = { code: failure.code, message: failure.message };
         if (final && stage === 'fetch' && state.reason === 'refresh') {
           // A source that stops answering keeps serving its last good version, marked stale.
           await this.deps.documents.failStage(scope, runId, { documentId: doc.id, stage, ...failure, final: false });
           await this.markStale(state);
+          await this.emit(state, { phase: doc.indexedAt ? 'unchanged' : 'failed', status: doc.indexedAt ? 'indexed' : 'failed', stage, error: reason });
           throw error;
         }
         await this.deps.documents.failStage(scope, runId, { documentId: doc.id, stage, ...failure, final });
+        await this.emit(state, { phase: final ? 'failed' : 'retrying', status: final ? 'failed' : statusOfStage[stage], stage, error: reason });
         if (final) this.logger.warn({ documentId: doc.id, tenantId: scope.tenantId, stage, code: failure.code }, 'Document failed');
         throw failure.permanent ? new PermanentStageError(failure.code, failure.message) : error;
       }
       await context.heartbeat();
     }
     if (finished) await this.deps.documents.completeStage(scope, finished.runId, finished.details, finished.finishedAt);
+    await this.emit(state, {
+      phase: 'indexed',
+      status: 'indexed',
+      counts: { chunks: state.chunks, embedded: state.embedded, cached: state.cached },
+    });
     return { status: 'indexed', chunks: state.chunks, embedded: state.embedded, cached: state.cached };
   }
 
@@ -160,6 +186,15 @@ export class IngestionPipeline {
     return this.deps.db.tenant(scope, async () => {
       await this.deps.documents.completeStage(scope, previous.runId, previous.details, previous.finishedAt);
       return this.deps.documents.beginStage(scope, documentId, stage);
+    });
+  }
+
+  private emit(state: StageState, event: Omit<DocumentEventInput, 'tenantId' | 'collectionId' | 'documentId'>): Promise<void> {
+    return this.deps.events.publish({
+      tenantId: state.scope.tenantId,
+      collectionId: state.doc.collectionId,
+      documentId: state.doc.id,
+      ...event,
     });
   }
 

@@ -1,6 +1,7 @@
 import { formText } from '../../forms';
 import { useId, useState, type FormEvent } from 'react';
 import { useCollections, useCreateCollection, useDeleteCollection, type Collection } from '../../hooks/use-collections';
+import { useDocumentEvents } from '../../hooks/use-document-events';
 import { useDocuments } from '../../hooks/use-documents';
 import { plural } from '../../format';
 import { EmptyState, MutationError, QueryView } from '../QueryState';
@@ -95,13 +96,14 @@ function CreateCollectionForm({ onCreated }: { onCreated: (id: string) => void }
 }
 
 function CollectionView({ collection, onDeleted }: { collection: Collection; onDeleted: () => void }) {
-  const documents = useDocuments(collection.id);
+  const { live } = useDocumentEvents(collection.id);
+  const documents = useDocuments(collection.id, { live });
   const remove = useDeleteCollection();
   const [showAccess, setShowAccess] = useState(false);
 
   return (
     <>
-      <div className="section-head">
+      <div className="section-head" data-live={live ? 'true' : 'false'}>
         <h2 className="section-head__title">{collection.name}</h2>
         <button type="button" className="button button--secondary button--small" aria-expanded={showAccess} onClick={() => setShowAccess(!showAccess)}>
           Collection access
