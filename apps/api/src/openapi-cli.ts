@@ -15,6 +15,8 @@ const PREVIEW_ENV = {
   DATABASE_URL: 'postgresql://preview@127.0.0.1:1/preview',
   NODE_ENV: 'production',
   LOG_LEVEL: 'silent',
+  // 32 zero bytes: nothing is sealed in preview mode, but the key must be well-formed.
+  SECRETS_KEY: Buffer.alloc(32).toString('base64'),
 };
 
 async function main(out: string): Promise<void> {

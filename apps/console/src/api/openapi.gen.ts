@@ -804,6 +804,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/collections/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["EventStreamController_stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4062,6 +4078,35 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ModelSettingsDto"];
                 };
+            };
+        };
+    };
+    EventStreamController_stream: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Server-Sent Events. First a `snapshot` event (document counts per status and the in-flight documents), then a `document` event whenever a document of this collection changes status or stage (phase, status, stage, error code/message, counts; never document text), and a `heartbeat` event every 15 s. A reconnect gets a fresh snapshot that covers anything missed, so Last-Event-ID is not needed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description No such collection in this tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
