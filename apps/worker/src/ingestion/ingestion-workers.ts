@@ -96,7 +96,11 @@ export class IngestionWorkers implements OnApplicationBootstrap, OnApplicationSh
     }
     const jobId = job.id ?? `doc-${payload.documentId}`;
     const fairness = this.queue.fairness;
-    const started = await fairness.tryStart(payload.tenantId, jobId, this.config.INGEST_TENANT_CONCURRENCY, this.config.INGEST_LOCK_MS * 2);
+    // A slot is abandoned after two lock periods without a heartbeat, but never sooner than 15 s: on a
+    // loaded machine the heartbeat timer can lag seconds behind, and a slot taken away from a live job lets
+    // the tenant run more jobs than its cap. A retried job keeps its own slot (same job id) meanwhile.
+    const staleAfterMs = Math.max(this.config.INGEST_LOCK_MS * 2, 15_000);
+    const started = await fairness.tryStart(payload.tenantId, jobId, this.config.INGEST_TENANT_CONCURRENCY, staleAfterMs);
     if (!started) {
       // The tenant already runs its share: step aside briefly so other tenants' jobs go first.
       await job.moveToDelayed(Date.now() + 250 + Math.floor(Math.random() * 250), token);
