@@ -1,17 +1,8 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { MessageCreateParamsBase, MessageParam, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages/messages';
-import type { GenerationEvent, GenerationProvider, GenerationRequest, GenerationResult } from './generation-provider';
-import {
-  classifyHttpFailure,
-  estimatePromptTokens,
-  remoteGeneration,
-  resolveRemoteSettings,
-  type RemoteChunk,
-  type RemoteFailure,
-  type RemoteProviderConfig,
-  type ResolvedRemoteSettings,
-} from './remote-call';
-import { assertValidRequest, collectStream, estimateTokens } from './request';
+import type { GenerationRequest } from './generation-provider';
+import { classifyHttpFailure, estimatePromptTokens, type RemoteCallOptions, type RemoteChunk, type RemoteFailure, type RemoteProviderConfig } from './remote-call';
+import { RemoteGenerationProvider } from './remote-provider';
 
 export const ANTHROPIC_KIND = 'anthropic';
 
@@ -19,20 +10,15 @@ export const ANTHROPIC_KIND = 'anthropic';
  * The Anthropic Messages API (`POST /v1/messages`) through the official SDK, its retries off in favour of
  * ours. System messages become the `system` field; usage comes from message_start and message_delta.
  */
-export class AnthropicGenerationProvider implements GenerationProvider {
+export class AnthropicGenerationProvider extends RemoteGenerationProvider {
   readonly kind = ANTHROPIC_KIND;
-  readonly model: string;
-  readonly contextWindow: number;
   /** The SDK loads on first use: requiring it costs the API's start-up time even when no tenant uses it. */
   private sdk: Promise<Anthropic> | undefined;
   private loadedErrors: typeof Anthropic | undefined;
   private readonly clientOptions: ConstructorParameters<typeof Anthropic>[0];
-  private readonly settings: ResolvedRemoteSettings;
 
   constructor(config: RemoteProviderConfig) {
-    this.model = config.model;
-    this.contextWindow = config.contextWindow;
-    this.settings = resolveRemoteSettings(config);
+    super(config);
     const base = new URL(config.baseUrl);
     // The SDK appends /v1/messages to the root.
     const root = base.pathname.replace(/\/+$/, '').replace(/\/v1$/, '');
@@ -55,31 +41,7 @@ export class AnthropicGenerationProvider implements GenerationProvider {
     return this.sdk;
   }
 
-  countTokens(text: string): Promise<number> {
-    return Promise.resolve(estimateTokens(text));
-  }
-
-  stream(request: GenerationRequest): AsyncGenerator<GenerationEvent> {
-    return this.run(request, true);
-  }
-
-  generate(request: GenerationRequest): Promise<GenerationResult> {
-    return collectStream(this.model, this.run(request, false));
-  }
-
-  async check(): Promise<void> {
-    await collectStream(
-      this.model,
-      remoteGeneration({ ...this.callOptions({ messages: [{ role: 'user', content: 'ping' }], maxTokens: 1 }, false), maxAttempts: 1 }),
-    );
-  }
-
-  private async *run(request: GenerationRequest, streaming: boolean): AsyncGenerator<GenerationEvent> {
-    assertValidRequest(this.model, request);
-    yield* remoteGeneration(this.callOptions(request, streaming));
-  }
-
-  private callOptions(request: GenerationRequest, streaming: boolean): Parameters<typeof remoteGeneration>[0] {
+  protected callOptions(request: GenerationRequest, streaming: boolean): RemoteCallOptions {
     const system = request.messages.filter((message) => message.role === 'system').map((message) => message.content);
     const messages: MessageParam[] = request.messages
       .filter((message) => message.role !== 'system')

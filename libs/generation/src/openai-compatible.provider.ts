@@ -1,17 +1,8 @@
 import type OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsBase } from 'openai/resources/chat/completions';
-import type { GenerationEvent, GenerationProvider, GenerationRequest, GenerationResult } from './generation-provider';
-import {
-  classifyHttpFailure,
-  estimatePromptTokens,
-  remoteGeneration,
-  resolveRemoteSettings,
-  type RemoteChunk,
-  type RemoteFailure,
-  type RemoteProviderConfig,
-  type ResolvedRemoteSettings,
-} from './remote-call';
-import { assertValidRequest, collectStream, estimateTokens } from './request';
+import type { GenerationRequest } from './generation-provider';
+import { classifyHttpFailure, estimatePromptTokens, type RemoteCallOptions, type RemoteChunk, type RemoteFailure, type RemoteProviderConfig } from './remote-call';
+import { RemoteGenerationProvider } from './remote-provider';
 
 export interface OpenAiCompatibleGenerationConfig extends RemoteProviderConfig {
   /**
@@ -28,20 +19,15 @@ export const OPENAI_COMPATIBLE_KIND = 'openai-compatible';
  * that copy it (vLLM, TGI, Ollama, llama.cpp server), through the official SDK with its own retries off:
  * ours (remoteGeneration) add first-token and stall timeouts and never retry after text was streamed.
  */
-export class OpenAiCompatibleGenerationProvider implements GenerationProvider {
+export class OpenAiCompatibleGenerationProvider extends RemoteGenerationProvider {
   readonly kind = OPENAI_COMPATIBLE_KIND;
-  readonly model: string;
-  readonly contextWindow: number;
   /** The SDK loads on first use: requiring it costs the API's start-up time even when no tenant uses it. */
   private sdk: Promise<{ client: OpenAI; errors: typeof OpenAI }> | undefined;
   private readonly clientOptions: ConstructorParameters<typeof OpenAI>[0];
-  private readonly settings: ResolvedRemoteSettings;
   private readonly streamUsage: boolean;
 
   constructor(config: OpenAiCompatibleGenerationConfig) {
-    this.model = config.model;
-    this.contextWindow = config.contextWindow;
-    this.settings = resolveRemoteSettings(config);
+    super(config);
     this.streamUsage = config.streamUsage ?? true;
     const base = new URL(config.baseUrl);
     const path = base.pathname.replace(/\/+$/, '');
@@ -54,32 +40,7 @@ export class OpenAiCompatibleGenerationProvider implements GenerationProvider {
     };
   }
 
-  countTokens(text: string): Promise<number> {
-    return Promise.resolve(estimateTokens(text));
-  }
-
-  stream(request: GenerationRequest): AsyncGenerator<GenerationEvent> {
-    return this.run(request, true);
-  }
-
-  generate(request: GenerationRequest): Promise<GenerationResult> {
-    return collectStream(this.model, this.run(request, false));
-  }
-
-  /** One small completion, one attempt. */
-  async check(): Promise<void> {
-    await collectStream(
-      this.model,
-      remoteGeneration({ ...this.callOptions({ messages: [{ role: 'user', content: 'ping' }], maxTokens: 1 }, false), maxAttempts: 1 }),
-    );
-  }
-
-  private async *run(request: GenerationRequest, streaming: boolean): AsyncGenerator<GenerationEvent> {
-    assertValidRequest(this.model, request);
-    yield* remoteGeneration(this.callOptions(request, streaming));
-  }
-
-  private callOptions(request: GenerationRequest, streaming: boolean): Parameters<typeof remoteGeneration>[0] {
+  protected callOptions(request: GenerationRequest, streaming: boolean): RemoteCallOptions {
     const body: ChatCompletionCreateParamsBase = {
       model: this.model,
       messages: request.messages.map((message) => ({ role: message.role, content: message.content })),
